@@ -1,0 +1,89 @@
+/**
+ * The one typed, frozen configuration object. Every flag is parsed and validated once at boot
+ * (config-parser.ts) into this shape; nothing else in the app reads argv or env.
+ */
+
+/** kube-apiserver's allowlist: asymmetric algorithms only (RFC 7518). HMAC and `none` can never be allowed. */
+export const ALLOWED_SIGNING_ALGS = [
+  'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512',
+] as const;
+export type SigningAlg = (typeof ALLOWED_SIGNING_ALGS)[number];
+
+export interface OidcConfig {
+  /** Exact issuer string; compared byte for byte with the token's `iss`. */
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  /** PEM bundle for the issuer's TLS (undefined = system roots). Already read from --oidc-ca-file. */
+  readonly caFile?: string;
+  readonly usernameClaim: string;
+  /**
+   * The prefix exactly as kube-apiserver resolves legacy flags: unset and claim != email → `<issuer>#`,
+   * unset and claim == email → '', `-` → ''. Resolved by the parser, so the authenticator just concatenates.
+   */
+  readonly usernamePrefix: string;
+  readonly groupsClaim?: string;
+  readonly groupsPrefix: string;
+  readonly signingAlgs: readonly SigningAlg[];
+  /** --oidc-required-claim key=value pairs, enforced (string values only, like the API server). */
+  readonly requiredClaims: ReadonlyArray<{ readonly claim: string; readonly value: string }>;
+}
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
+export interface ServingConfig {
+  readonly bindAddress: string;
+  readonly securePort: number;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  readonly tlsMinVersion: TlsVersion;
+  /** OpenSSL cipher list built from the Go-style names given on the command line; undefined = Node defaults. */
+  readonly tlsCiphers?: string;
+}
+
+/** Raw upstream-client flags. Resolution into a concrete target (kubeconfig, in-cluster) is the Upstream module's job. */
+export interface UpstreamFlags {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly cluster?: string;
+  readonly user?: string;
+  readonly server?: string;
+  readonly token?: string;
+  readonly certificateAuthority?: string;
+  readonly clientCertificate?: string;
+  readonly clientKey?: string;
+  readonly tlsServerName?: string;
+  readonly insecureSkipTlsVerify: boolean;
+  /** Milliseconds; 0 = no timeout (watches and exec are unbounded). */
+  readonly requestTimeoutMs: number;
+}
+
+export interface ImpersonationConfig {
+  readonly disableImpersonation: boolean;
+  readonly tokenPassthrough: boolean;
+  readonly tokenPassthroughAudiences: readonly string[];
+  readonly extraUserHeaderClientIp: boolean;
+  /** --extra-user-headers key=value pairs, in command-line order; keys may repeat. */
+  readonly extraUserHeaders: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface OpsConfig {
+  readonly readinessProbePort: number;
+  /** Accepted for compatibility; streaming is always flushed immediately. */
+  readonly flushIntervalMs: number;
+  /** How long in-flight requests and streams may drain after SIGTERM. */
+  readonly shutdownGracePeriodMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Verbosity accepted from klog-style -v for compatibility; >= 4 maps to debug. */
+  readonly verbosity: number;
+}
+
+export interface ProxyConfig {
+  readonly oidc: OidcConfig;
+  readonly serving: ServingConfig;
+  readonly upstream: UpstreamFlags;
+  readonly impersonation: ImpersonationConfig;
+  readonly ops: OpsConfig;
+}
+
+/** DI token for the frozen ProxyConfig. */
+export const PROXY_CONFIG = Symbol('PROXY_CONFIG');
