@@ -13,8 +13,10 @@ export interface OidcConfig {
   /** Exact issuer string; compared byte for byte with the token's `iss`. */
   readonly issuerUrl: string;
   readonly clientId: string;
-  /** PEM bundle for the issuer's TLS (undefined = system roots). Already read from --oidc-ca-file. */
+  /** --oidc-ca-file as given (undefined = system roots). */
   readonly caFile?: string;
+  /** Its PEM contents, read and checked once at boot. */
+  readonly caPem?: string;
   readonly usernameClaim: string;
   /**
    * The prefix exactly as kube-apiserver resolves legacy flags: unset and claim != email → `<issuer>#`,

@@ -1,0 +1,172 @@
+/**
+ * One issuer: OIDC discovery (retried with backoff while the issuer is down), its key set, and full
+ * verification of tokens whose unverified `iss` selected it.
+ */
+import { compactVerify, errors as joseErrors, type CompactVerifyResult } from 'jose';
+import type { UserInfo } from './user-info.js';
+import { fetchJson } from './https-json.js';
+import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
+import { RemoteKeySet } from './remote-key-set.js';
+
+/** A concrete verification key (what jose's key resolver yields). */
+type VerifyKey = Exclude<Parameters<typeof compactVerify>[1], (...args: never[]) => unknown>;
+import { checkStandardClaims, type DecodedToken, mapClaims, TokenError } from './token-claims.js';
+
+export interface JwtAuthenticatorOptions {
+  readonly timeoutMs?: number;
+  readonly maxDocumentBytes?: number;
+  /** Minimum time between JWKS refreshes triggered by unknown `kid`s. */
+  readonly unknownKidCooldownMs?: number;
+  /** Periodic JWKS refresh, so rotated keys arrive even before a token needs them. */
+  readonly refreshIntervalMs?: number;
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  readonly now?: () => number;
+  readonly log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+export type IssuerState = 'discovering' | 'ready' | 'failed';
+
+export interface IssuerStatus {
+  readonly issuer: string;
+  readonly state: IssuerState;
+  readonly keys: number;
+  readonly lastError?: string;
+}
+
+export class JwtAuthenticator {
+  private keySet?: RemoteKeySet;
+  private state: IssuerState = 'discovering';
+  private lastError?: string;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly o: Required<Omit<JwtAuthenticatorOptions, 'log' | 'now'>> & Pick<JwtAuthenticatorOptions, 'log' | 'now'>;
+
+  constructor(
+    readonly spec: JwtAuthenticatorSpec,
+    options: JwtAuthenticatorOptions = {},
+  ) {
+    this.o = {
+      timeoutMs: 10_000,
+      maxDocumentBytes: 1024 * 1024,
+      unknownKidCooldownMs: 10_000,
+      refreshIntervalMs: 5 * 60_000,
+      retryMinMs: 1_000,
+      retryMaxMs: 10_000,
+      ...options,
+    };
+  }
+
+  get issuer(): string {
+    return this.spec.issuer.url;
+  }
+
+  get ready(): boolean {
+    return this.keySet?.loaded ?? false;
+  }
+
+  /** Number of JWKS documents fetched so far. */
+  get jwksFetches(): number {
+    return this.keySet?.fetches ?? 0;
+  }
+
+  status(): IssuerStatus {
+    return { issuer: this.issuer, state: this.ready ? 'ready' : this.state, keys: this.keySet?.size ?? 0, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  /** Begin discovery in the background; resolves when the first attempt settles (success or not). */
+  start(): Promise<void> {
+    return this.discover(this.o.retryMinMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(fn: () => void, ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(fn, ms);
+    this.timer.unref();
+  }
+
+  private async discover(backoffMs: number): Promise<void> {
+    const base = this.spec.issuer.discoveryURL ?? `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const ca = this.spec.issuer.certificateAuthority;
+    try {
+      const { body } = await fetchJson(base, { ...(ca ? { ca } : {}), timeoutMs: this.o.timeoutMs, maxBytes: this.o.maxDocumentBytes });
+      const doc = body as { issuer?: unknown; jwks_uri?: unknown };
+      if (doc.issuer !== this.issuer) {
+        throw new Error(`oidc: issuer did not match the issuer returned by provider, expected "${this.issuer}" got "${String(doc.issuer)}"`);
+      }
+      if (typeof doc.jwks_uri !== 'string' || !doc.jwks_uri.startsWith('https://')) throw new Error('oidc: discovery document has no https jwks_uri');
+      const keySet = new RemoteKeySet({
+        jwksUri: doc.jwks_uri,
+        ...(ca ? { ca } : {}),
+        timeoutMs: this.o.timeoutMs,
+        maxBytes: this.o.maxDocumentBytes,
+        cooldownMs: this.o.unknownKidCooldownMs,
+        ...(this.o.now ? { now: this.o.now } : {}),
+      });
+      await keySet.refresh();
+      this.keySet = keySet;
+      this.state = 'ready';
+      this.lastError = undefined;
+      this.o.log?.('info', `OIDC provider initialized (${this.issuer}, ${keySet.size} signing key(s)), proxy ready`);
+      this.schedule(() => void this.periodicRefresh(), this.o.refreshIntervalMs);
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.o.log?.('warn', `oidc: authenticator for issuer "${this.issuer}" is not healthy: ${this.lastError}; retrying in ${backoffMs} ms`);
+      this.schedule(() => void this.discover(Math.min(backoffMs * 2, this.o.retryMaxMs)), backoffMs);
+    }
+  }
+
+  private async periodicRefresh(): Promise<void> {
+    try {
+      await this.keySet?.refresh();
+      this.lastError = undefined;
+    } catch (err) {
+      // Keep verifying with the keys we have; an issuer outage must not log everybody out.
+      this.lastError = (err as Error).message;
+      this.o.log?.('warn', `oidc: refreshing keys of "${this.issuer}" failed, keeping the current keys: ${this.lastError}`);
+    }
+    this.schedule(() => void this.periodicRefresh(), this.o.refreshIntervalMs);
+  }
+
+  /** Verify a token this issuer was selected for. Throws TokenError with a kube-style message. */
+  async verify(token: string, decoded: DecodedToken): Promise<UserInfo> {
+    const keySet = this.keySet;
+    if (!keySet?.loaded) throw new TokenError('oidc: authenticator not initialized');
+    checkStandardClaims(decoded, this.spec, (this.o.now ?? Date.now)());
+
+    const alg = decoded.header.alg;
+    if (typeof alg !== 'string' || !this.spec.signingAlgs.includes(alg as never)) {
+      throw new TokenError(`oidc: verify token: oidc: id token signed with unsupported algorithm, expected [${this.spec.signingAlgs.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`);
+    }
+    const kid = decoded.header.kid;
+    if (typeof kid === 'string' && !keySet.has(kid)) await keySet.refreshForUnknownKid();
+    await this.verifySignature(token, keySet, [alg]);
+    return mapClaims(decoded.claims, this.spec);
+  }
+
+  private async verifySignature(token: string, keySet: RemoteKeySet, algorithms: string[]): Promise<CompactVerifyResult> {
+    const resolver = keySet.resolver()!;
+    try {
+      return await compactVerify(token, resolver, { algorithms });
+    } catch (err) {
+      // A token without `kid` may match several keys: try each (vector 36).
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+        for await (const key of err as unknown as AsyncIterable<VerifyKey>) {
+          try {
+            return await compactVerify(token, key, { algorithms });
+          } catch {
+            // next key
+          }
+        }
+        throw new TokenError('oidc: verify token: failed to verify signature: failed to verify id token signature');
+      }
+      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new TokenError('oidc: verify token: failed to verify signature: no keys matches jwk keyid');
+      throw new TokenError(`oidc: verify token: failed to verify signature: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Verified tokens, so the common path costs no signature check. Keyed by SHA-256 of the token (the token
+ * itself is never kept as a key), bounded (least recently used entries go first), and an entry never
+ * outlives the token's `exp`. Concurrent verifications of the same token are collapsed into one.
+ * Failures are not cached (as kube-apiserver).
+ */
+import { createHash } from 'node:crypto';
+import type { UserInfo } from './user-info.js';
+
+export interface TokenCacheOptions {
+  readonly maxEntries: number;
+  readonly ttlMs: number;
+  readonly now?: () => number;
+}
+
+interface Entry {
+  readonly user: UserInfo;
+  readonly expiresAt: number;
+}
+
+export function tokenKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<{ user: UserInfo; expMs: number }>>();
+
+  constructor(private readonly opts: TokenCacheOptions) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The cached user, or undefined. A hit moves the entry to the most recently used end. */
+  get(key: string): UserInfo | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.user;
+  }
+
+  set(key: string, user: UserInfo, tokenExpMs: number): void {
+    const expiresAt = Math.min(this.now() + this.opts.ttlMs, tokenExpMs);
+    if (expiresAt <= this.now()) return;
+    this.entries.delete(key);
+    this.entries.set(key, { user, expiresAt });
+    while (this.entries.size > this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** Cached user, or run `verify` once for all concurrent callers with the same token. */
+  async getOrVerify(token: string, verify: () => Promise<{ user: UserInfo; expMs: number }>): Promise<UserInfo> {
+    const key = tokenKey(token);
+    const hit = this.get(key);
+    if (hit) return hit;
+    let inflight = this.pending.get(key);
+    if (!inflight) {
+      inflight = verify().finally(() => this.pending.delete(key));
+      this.pending.set(key, inflight);
+    }
+    const { user, expMs } = await inflight;
+    this.set(key, user, expMs);
+    return user;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Pure token checks, in kube-apiserver's order and with its error texts (oidc.go, go-oidc v2 verify.go):
+ * claims are checked before the signature, on purpose, so cheap checks run before any key work.
+ * Every message is a log detail; the client only ever sees 401 Unauthorized.
+ */
+import type { UserInfo } from './user-info.js';
+import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
+
+/** Tokens larger than this are refused before any parsing (kube-apiserver's header limit is larger; 16 KiB is generous for a JWT). */
+export const MAX_TOKEN_BYTES = 16 * 1024;
+/** go-oidc's clock skew allowance, applied to `nbf` only (`exp` has none). */
+export const NBF_LEEWAY_MS = 60_000;
+export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
+
+export class TokenError extends Error {}
+
+export interface DecodedToken {
+  readonly header: Record<string, unknown>;
+  readonly claims: Record<string, unknown>;
+}
+
+function decodeSegment(segment: string, what: string): Record<string, unknown> {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new TokenError(`oidc: malformed jwt ${what}: not base64url`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new TokenError(`oidc: malformed jwt ${what}: not JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TokenError(`oidc: malformed jwt ${what}: not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Decode a compact JWS without verifying it. Returns undefined for anything that is not a compact JWT
+ * (JSON serialisation, wrong number of parts, oversized): kube-apiserver skips such tokens.
+ */
+export function decodeCompact(token: string): DecodedToken | undefined {
+  if (token.length > MAX_TOKEN_BYTES || token.startsWith('{')) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return { header: decodeSegment(parts[0]!, 'header'), claims: decodeSegment(parts[1]!, 'payload') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token's unverified issuer, for selecting an authenticator. `accounts.google.com` is coalesced (vector 2). */
+export function unverifiedIssuer(decoded: DecodedToken): string | undefined {
+  const iss = decoded.claims.iss;
+  if (typeof iss !== 'string') return undefined;
+  return iss === 'accounts.google.com' ? 'https://accounts.google.com' : iss;
+}
+
+/** Go's time.Time String() for UTC, as it appears in kube's messages. */
+export function goTime(ms: number): string {
+  if (ms <= 0) return '0001-01-01 00:00:00 +0000 UTC';
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
+}
+
+function audiences(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) return aud as string[];
+  if (aud === undefined || aud === null) return [];
+  throw new TokenError('oidc: verify token: oidc: failed to unmarshal claims: aud is not a string or a list of strings');
+}
+
+function numericClaim(claims: Record<string, unknown>, name: string): number | undefined {
+  const v = claims[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TokenError(`oidc: verify token: oidc: failed to unmarshal claims: ${name} is not a number`);
+  return v;
+}
+
+/** go-oidc's claim checks: issuer, audience, exp (no leeway), nbf (60 s leeway); `iat` is parsed, never compared. */
+export function checkStandardClaims(decoded: DecodedToken, spec: JwtAuthenticatorSpec, nowMs: number): void {
+  const { claims } = decoded;
+  const exp = numericClaim(claims, 'exp');
+  const nbf = numericClaim(claims, 'nbf');
+  numericClaim(claims, 'iat');
+  if (unverifiedIssuer(decoded) !== spec.issuer.url) {
+    throw new TokenError(`oidc: verify token: oidc: id token issued by a different provider, expected "${spec.issuer.url}" got "${String(claims.iss)}"`);
+  }
+  const got = audiences(claims.aud);
+  if (!spec.issuer.audiences.some((a) => got.includes(a))) {
+    const expected =
+      spec.issuer.audiences.length === 1
+        ? `expected audience "${spec.issuer.audiences[0]}"`
+        : `expected audience in [${[...spec.issuer.audiences].sort().map((a) => `"${a}"`).join(' ')}]`;
+    throw new TokenError(`oidc: verify token: oidc: ${expected} got [${got.map((a) => `"${a}"`).join(' ')}]`);
+  }
+  const expMs = (exp ?? 0) * 1000;
+  if (nowMs > expMs) throw new TokenError(`oidc: verify token: oidc: token is expired (Token Expiry: ${goTime(expMs)})`);
+  if (nbf !== undefined && nowMs + NBF_LEEWAY_MS < nbf * 1000) {
+    throw new TokenError(`oidc: verify token: oidc: current time ${goTime(nowMs)} before the nbf (not before) time: ${goTime(nbf * 1000)}`);
+  }
+}
+
+function stringClaim(claims: Record<string, unknown>, name: string, context: string): string {
+  const v = claims[name];
+  if (v === undefined) throw new TokenError(`oidc: ${context} "${name}": claim not present`);
+  if (typeof v !== 'string') throw new TokenError(`oidc: ${context} "${name}": json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
+  return v;
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** Map verified claims to a user exactly as kube-apiserver's claim mappings do (username → groups → uid → extra → rules). */
+export function mapClaims(claims: Record<string, unknown>, spec: JwtAuthenticatorSpec): UserInfo {
+  const { username: usernameMapping, groups: groupsMapping, uid: uidMapping } = spec.claimMappings;
+  const rawUsername = stringClaim(claims, usernameMapping.claim, 'parse username claims');
+  if (usernameMapping.claim === 'email' && claims.email_verified !== undefined) {
+    if (typeof claims.email_verified !== 'boolean') {
+      throw new TokenError(`oidc: parse 'email_verified' claim: json: cannot unmarshal ${jsonType(claims.email_verified)} into Go value of type bool`);
+    }
+    if (!claims.email_verified) throw new TokenError('oidc: email not verified');
+  }
+
+  let groups: string[] = [];
+  if (groupsMapping) {
+    const v = claims[groupsMapping.claim];
+    if (typeof v === 'string') groups = [v];
+    else if (Array.isArray(v) && v.every((g) => typeof g === 'string')) groups = v as string[];
+    else if (v !== undefined && v !== null) {
+      throw new TokenError(`oidc: parse groups claim "${groupsMapping.claim}": json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
+    }
+    groups = groups.map((g) => groupsMapping.prefix + g);
+  }
+
+  const uid = uidMapping ? stringClaim(claims, uidMapping.claim, 'parse uid claim') : undefined;
+
+  const extra: Record<string, string[]> = {};
+  if (typeof claims.jti === 'string' && claims.jti !== '') extra[CREDENTIAL_ID_EXTRA] = [`JTI=${claims.jti}`];
+
+  for (const rule of spec.claimValidationRules) {
+    const v = claims[rule.claim];
+    if (v === undefined) throw new TokenError(`oidc: required claim ${rule.claim} not present in ID token`);
+    if (typeof v !== 'string') throw new TokenError(`oidc: parse claim ${rule.claim}: json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
+    if (v !== rule.requiredValue) throw new TokenError(`oidc: required claim ${rule.claim} value does not match. Got = ${v}, want = ${rule.requiredValue}`);
+  }
+
+  return { username: usernameMapping.prefix + rawUsername, ...(uid !== undefined ? { uid } : {}), groups, extra };
+}
