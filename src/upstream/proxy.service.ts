@@ -1,0 +1,111 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import httpProxy from 'http-proxy';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AdmissionError } from '../proxy/admission-error.js';
+import { writeStatus } from '../proxy/kube-status.js';
+import { UpstreamCredentialsService } from './upstream-credentials.service.js';
+import { upstreamError } from './upstream-errors.js';
+import { openUpgradeTunnel, type TunnelHooks } from './upgrade-tunnel.js';
+
+export interface ForwardOptions {
+  /** 'proxy': add the proxy's own credentials. 'client': the headers already carry the client's credential. */
+  readonly credentials: 'proxy' | 'client';
+}
+
+/** A connection to the API server that has not completed within this long is refused with a prompt 503/504. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Forwards admitted requests to the API server. The caller hands over the complete outbound header set;
+ * this service only adds the proxy's credentials, and re-checks the result right before it is sent
+ * (fail closed: exactly the expected Authorization, or none when the proxy uses a client certificate).
+ */
+@Injectable()
+export class ProxyService implements OnModuleDestroy {
+  private readonly logger = new Logger('Upstream');
+  private readonly proxy: httpProxy;
+  private readonly outbound = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+
+  constructor(private readonly credentials: UpstreamCredentialsService) {
+    const target = credentials.target;
+    this.proxy = httpProxy.createProxyServer({
+      target: target.url.toString(),
+      agent: credentials.agent,
+      changeOrigin: true,
+      xfwd: false,
+      ws: false,
+      secure: target.rejectUnauthorized,
+      prependPath: true,
+    });
+    // http-proxy copies req.headers into the upstream request; replace them with the admitted set.
+    this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+      const headers = this.outbound.get(req);
+      for (const name of proxyReq.getHeaderNames()) if (name !== 'host') proxyReq.removeHeader(name);
+      if (!headers) {
+        proxyReq.destroy(new AdmissionError('Internal', 'Internal error occurred: missing outbound headers', 'no outbound headers'));
+        return;
+      }
+      for (const [name, value] of Object.entries(headers)) if (value !== undefined) proxyReq.setHeader(name, value);
+      this.watchConnect(proxyReq);
+      const timeoutMs = target.requestTimeoutMs;
+      if (timeoutMs > 0) {
+        const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('no response headers in time'), { code: 'UPSTREAM_HEADERS_TIMEOUT' })), timeoutMs);
+        proxyReq.once('response', () => clearTimeout(timer));
+        proxyReq.once('close', () => clearTimeout(timer));
+      }
+    });
+  }
+
+  /** The outbound headers with the proxy's credentials, verified. Throws (fail closed) if anything is off. */
+  finalHeaders(headers: OutgoingHttpHeaders, opts: ForwardOptions): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = { ...headers };
+    const clientAuth = Object.keys(out).filter((k) => k.toLowerCase() === 'authorization');
+    if (opts.credentials === 'proxy') {
+      if (clientAuth.length > 0) throw new AdmissionError('Internal', 'Internal error occurred: invalid authorization header', 'client Authorization reached the upstream step');
+      const auth = this.credentials.authorization();
+      if (auth) out.authorization = auth;
+      else if (!this.credentials.hasCredentials()) throw new AdmissionError('UpstreamUnavailable', 'kube-oidc-proxy has no credentials for the Kubernetes API server', 'no upstream credentials');
+    } else if (clientAuth.length !== 1) {
+      throw new AdmissionError('Internal', 'Internal error occurred: invalid authorization header', `expected one client Authorization, found ${clientAuth.length}`);
+    }
+    return out;
+  }
+
+  forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
+    this.outbound.set(req, this.finalHeaders(headers, opts));
+    this.proxy.web(req, res, {}, (err: Error) => {
+      if (res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
+      const admissionError = upstreamError(err);
+      this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
+      writeStatus(res, admissionError);
+    });
+  }
+
+  forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: OutgoingHttpHeaders, opts: ForwardOptions, hooks: TunnelHooks = {}): void {
+    openUpgradeTunnel(
+      { req, clientSocket: socket, head, headers: this.finalHeaders(headers, opts), target: this.credentials.target, tls: this.credentials.tlsOptions() },
+      {
+        ...hooks,
+        onError: (err) => {
+          this.logger.warn({ detail: err.detail, method: req.method, uri: req.url }, err.message);
+          hooks.onError?.(err);
+        },
+      },
+    );
+  }
+
+  /** A blackholed API server address must not leave requests hanging for the OS connect timeout. */
+  private watchConnect(proxyReq: ClientRequest): void {
+    proxyReq.once('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.proxy.close();
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Where the API server is and how the proxy proves who it is, resolved once at boot from the client flags.
+ * The rule is jetstack's: if any client flag is set, kubeconfig semantics (the file named by --kubeconfig,
+ * $KUBECONFIG or ~/.kube/config, with --context/--cluster/--user selection and flag overrides);
+ * otherwise the in-cluster service account, whose projected token file is re-read as it rotates.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { UpstreamFlags } from '../config/proxy-config.js';
+
+export const IN_CLUSTER_SECRETS_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export type TokenSource =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'static'; readonly token: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface UpstreamTarget {
+  readonly url: URL;
+  readonly ca?: Buffer;
+  readonly clientCert?: Buffer;
+  readonly clientKey?: Buffer;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
+  readonly token: TokenSource;
+  /** Milliseconds until the upstream must answer with headers; 0 = never cut. */
+  readonly requestTimeoutMs: number;
+  /** A short description for logs (never includes credentials). */
+  readonly source: string;
+}
+
+export interface ResolveResult {
+  readonly target?: UpstreamTarget;
+  readonly errors: readonly string[];
+}
+
+const CLIENT_FLAG_KEYS: readonly (keyof UpstreamFlags)[] = [
+  'kubeconfig', 'context', 'cluster', 'user', 'server', 'token', 'certificateAuthority', 'clientCertificate', 'clientKey',
+];
+
+export function usesInCluster(flags: UpstreamFlags): boolean {
+  return !flags.insecureSkipTlsVerify && flags.requestTimeoutMs === 0 && CLIENT_FLAG_KEYS.every((k) => flags[k] === undefined);
+}
+
+function parseServer(server: string, flag: string, errors: string[]): URL | undefined {
+  try {
+    const url = new URL(server);
+    if (url.protocol !== 'https:') {
+      errors.push(`${flag}: the API server must be reached over https, got ${url.protocol.replace(':', '')}`);
+      return undefined;
+    }
+    return url;
+  } catch {
+    errors.push(`${flag}: "${server}" is not a valid URL`);
+    return undefined;
+  }
+}
+
+function readOrError(path: string, what: string, errors: string[]): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    errors.push(`${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return undefined;
+  }
+}
+
+export function resolveInCluster(env: NodeJS.ProcessEnv, secretsDir = IN_CLUSTER_SECRETS_DIR): ResolveResult {
+  const errors: string[] = [];
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port) {
+    errors.push(
+      'no client flags were given, so the in-cluster service account is used, but KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set: run in a pod or pass --kubeconfig (or --server with credentials)',
+    );
+    return { errors };
+  }
+  const tokenPath = join(secretsDir, 'token');
+  if (!existsSync(tokenPath)) errors.push(`in-cluster config: service-account token ${tokenPath} does not exist`);
+  const ca = readOrError(join(secretsDir, 'ca.crt'), 'in-cluster config', errors);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  if (errors.length) return { errors };
+  return {
+    errors,
+    target: {
+      url: new URL(`https://${hostPart}:${port}`),
+      ...(ca ? { ca } : {}),
+      rejectUnauthorized: true,
+      token: { kind: 'file', path: tokenPath },
+      requestTimeoutMs: 0,
+      source: 'in-cluster service account',
+    },
+  };
+}
+
+export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessEnv): ResolveResult {
+  const errors: string[] = [];
+  const kc = new KubeConfig();
+  const path = flags.kubeconfig ?? env.KUBECONFIG?.split(':').find((p) => p && existsSync(p)) ?? join(homedir(), '.kube', 'config');
+  const haveFile = existsSync(path);
+  if (haveFile) {
+    try {
+      kc.loadFromFile(path);
+    } catch (err) {
+      errors.push(`--kubeconfig: ${path} is not a valid kubeconfig: ${(err as Error).message}`);
+      return { errors };
+    }
+  } else if (flags.kubeconfig) {
+    errors.push(`--kubeconfig: ${path} does not exist`);
+    return { errors };
+  } else if (!flags.server) {
+    errors.push(`no kubeconfig found (${path}) and no --server given: cannot tell where the API server is`);
+    return { errors };
+  }
+
+  const contextName = flags.context ?? (haveFile ? kc.getCurrentContext() : '');
+  const context = contextName ? kc.getContextObject(contextName) : null;
+  if (flags.context && !context) errors.push(`--context: context "${flags.context}" is not in ${path}`);
+  const clusterName = flags.cluster ?? context?.cluster;
+  const userName = flags.user ?? context?.user;
+  const cluster = clusterName ? kc.getCluster(clusterName) : null;
+  const user = userName ? kc.getUser(userName) : null;
+  if (flags.cluster && !cluster) errors.push(`--cluster: cluster "${flags.cluster}" is not in ${path}`);
+  if (flags.user && !user) errors.push(`--user: user "${flags.user}" is not in ${path}`);
+  if (user?.exec || user?.authProvider) {
+    errors.push(`kubeconfig user "${user.name}" uses an exec or auth-provider plugin, which kube-oidc-proxy does not run: give it a token or a client certificate`);
+  }
+
+  const server = flags.server ?? cluster?.server;
+  const url = server ? parseServer(server, flags.server ? '--server' : `kubeconfig cluster "${cluster?.name}"`, errors) : undefined;
+  if (!server) errors.push('no API server address: set --server or select a kubeconfig cluster with a server');
+
+  let ca: Buffer | undefined;
+  if (flags.certificateAuthority) ca = readOrError(flags.certificateAuthority, '--certificate-authority', errors);
+  else if (cluster?.caData) ca = Buffer.from(cluster.caData, 'base64');
+  else if (cluster?.caFile) ca = readOrError(cluster.caFile, `kubeconfig cluster "${cluster.name}" certificate-authority`, errors);
+
+  let clientCert: Buffer | undefined;
+  let clientKey: Buffer | undefined;
+  if (flags.clientCertificate) clientCert = readOrError(flags.clientCertificate, '--client-certificate', errors);
+  else if (user?.certData) clientCert = Buffer.from(user.certData, 'base64');
+  else if (user?.certFile) clientCert = readOrError(user.certFile, `kubeconfig user "${user.name}" client-certificate`, errors);
+  if (flags.clientKey) clientKey = readOrError(flags.clientKey, '--client-key', errors);
+  else if (user?.keyData) clientKey = Buffer.from(user.keyData, 'base64');
+  else if (user?.keyFile) clientKey = readOrError(user.keyFile, `kubeconfig user "${user.name}" client-key`, errors);
+  if ((clientCert === undefined) !== (clientKey === undefined)) errors.push('a client certificate needs its key and a key its certificate (--client-certificate, --client-key)');
+
+  const token = flags.token ?? user?.token;
+  const tokenSource: TokenSource = token ? { kind: 'static', token } : { kind: 'none' };
+  if (tokenSource.kind === 'none' && !clientCert) {
+    errors.push('the upstream configuration has no credentials (token or client certificate): the proxy cannot impersonate without its own identity');
+  }
+  const servername = flags.tlsServerName ?? cluster?.tlsServerName;
+  if (errors.length || !url) return { errors };
+  return {
+    errors,
+    target: {
+      url,
+      ...(ca ? { ca } : {}),
+      ...(clientCert && clientKey ? { clientCert, clientKey } : {}),
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: !(flags.insecureSkipTlsVerify || cluster?.skipTLSVerify),
+      token: tokenSource,
+      requestTimeoutMs: flags.requestTimeoutMs,
+      source: haveFile ? `kubeconfig ${path}${contextName ? ` (context ${contextName})` : ''}` : 'client flags',
+    },
+  };
+}
+
+export function resolveUpstreamTarget(flags: UpstreamFlags, env: NodeJS.ProcessEnv = process.env, secretsDir?: string): ResolveResult {
+  return usesInCluster(flags) ? resolveInCluster(env, secretsDir) : resolveFromKubeconfig(flags, env);
+}
