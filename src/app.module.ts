@@ -1,0 +1,67 @@
+/**
+ * Wires the feature modules. The secure port has exactly one controller (ProxyController), guarded by the
+ * admission steps; Upgrade requests take the same steps through UpgradeListener.
+ */
+import { type DynamicModule, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { ConfigModule } from './config/config.module.js';
+import type { ProxyConfig } from './config/proxy-config.js';
+import { HealthModule } from './health/health.module.js';
+import { ImpersonationModule } from './impersonation/impersonation.module.js';
+import { AdmissionGuard } from './proxy/admission.guard.js';
+import { AdmissionService } from './proxy/admission.service.js';
+import { ProxyExceptionFilter } from './proxy/proxy-exception.filter.js';
+import { ProxyController } from './proxy/proxy.controller.js';
+import { SecureServerService } from './proxy/secure-server.service.js';
+import { UpgradeListener } from './proxy/upgrade-listener.service.js';
+import { UpstreamModule } from './upstream/upstream.module.js';
+
+/**
+ * Log fields never include request headers: that is where tokens live (Authorization, and the
+ * base64url.bearer.authorization.k8s.io WebSocket subprotocol). The redact list is a second line of defence.
+ */
+export function pinoOptions(config: ProxyConfig) {
+  return {
+    level: config.ops.logLevel,
+    messageKey: 'msg',
+    base: { component: 'kube-oidc-proxy' },
+    redact: { paths: ['req.headers', 'headers', '*.authorization', '*.token', 'token'], censor: '[REDACTED]' },
+    genReqId: (_req: IncomingMessage) => randomUUID() as string,
+    // Successes are debug-level (the SIEM line already records them); refusals and errors stand out.
+    customLogLevel: (_req: IncomingMessage, res: { statusCode: number }, err?: Error) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+    serializers: {
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ProxyConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({ pinoHttp: pinoOptions(config) }),
+        AuthModule,
+        ImpersonationModule,
+        AuditModule,
+        UpstreamModule,
+        HealthModule,
+      ],
+      controllers: [ProxyController],
+      providers: [AdmissionService, AdmissionGuard, ProxyExceptionFilter, UpgradeListener, SecureServerService],
+    };
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Health: readiness, liveness and metrics on their own plain-HTTP listener. Promises that /ready follows
+ * reality (issuer keys loaded, secure listener serving, not shutting down) and that /live depends on
+ * nothing outside the process. Metric labels are a closed set; never users, paths or IPs.
+ */
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '../auth/auth.module.js';
+import { MetricsService } from './metrics.service.js';
+import { OpsServerService } from './ops-server.service.js';
+import { ReadinessService } from './readiness.service.js';
+import { ServingStateService } from './serving-state.service.js';
+
+@Module({
+  // terminus logs every failed check; a not-yet-ready proxy is probed every few seconds, so stay quiet.
+  imports: [TerminusModule.forRoot({ logger: false }), AuthModule],
+  providers: [ServingStateService, MetricsService, ReadinessService, OpsServerService],
+  exports: [ServingStateService, MetricsService, OpsServerService],
+})
+export class HealthModule {}

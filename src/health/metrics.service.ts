@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Status code → class label; a closed set so label cardinality stays bounded. */
+export function codeClass(code: number): string {
+  return code >= 100 && code < 600 ? `${Math.floor(code / 100)}xx` : 'other';
+}
+
+const KNOWN_VERBS = new Set([
+  'get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'proxy',
+]);
+
+/** Verb label: the Kubernetes verb for resource requests, `nonresource` otherwise; never a path. */
+export function verbLabel(verb: string, isResourceRequest: boolean): string {
+  if (!isResourceRequest) return 'nonresource';
+  return KNOWN_VERBS.has(verb) ? verb : 'other';
+}
+
+export type AuthOutcome = 'success' | 'failure';
+
+/**
+ * Prometheus metrics. Labels are a closed set (verb, code class, outcome, upgrade protocol): never user
+ * names, paths or IPs, which would make series unbounded and leak identities.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'kube_oidc_proxy_http_requests_total',
+    help: 'Requests answered by the secure listener, by Kubernetes verb and status code class.',
+    labelNames: ['verb', 'code_class'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'kube_oidc_proxy_http_request_duration_seconds',
+    help: 'Time to the response headers for non-streaming requests, by verb.',
+    labelNames: ['verb'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly authentications = new Counter({
+    name: 'kube_oidc_proxy_authentications_total',
+    help: 'Bearer-token authentication attempts by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly tunnels = new Gauge({
+    name: 'kube_oidc_proxy_upgraded_connections',
+    help: 'Open upgraded (exec, attach, port-forward) tunnels by protocol.',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'kube_oidc_proxy_' });
+  }
+
+  observeRequest(verb: string, code: number, seconds: number | undefined): void {
+    this.requests.inc({ verb, code_class: codeClass(code) });
+    if (seconds !== undefined) this.duration.observe({ verb }, seconds);
+  }
+
+  observeAuthentication(outcome: AuthOutcome): void {
+    this.authentications.inc({ outcome });
+  }
+
+  tunnelOpened(protocol: 'spdy' | 'websocket'): () => void {
+    this.tunnels.inc({ protocol });
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      this.tunnels.dec({ protocol });
+    };
+  }
+}

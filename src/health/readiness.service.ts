@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
+import { ServingStateService } from './serving-state.service.js';
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly body: unknown;
+}
+
+/**
+ * Ready means: the issuer's signing keys are loaded (tokens can be verified), the secure listener is
+ * accepting connections, and shutdown has not begun. The API server's reachability is deliberately not
+ * part of it: an API server outage should give clients prompt 503s, not take every proxy replica out of
+ * the Service at once.
+ */
+@Injectable()
+export class ReadinessService {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly auth: OidcAuthenticatorService,
+    private readonly state: ServingStateService,
+  ) {}
+
+  async check(): Promise<ReadinessReport> {
+    try {
+      const body = await this.health.check([
+        () => {
+          const oidc = this.indicators.check('oidc');
+          return this.auth.isReady() ? oidc.up() : oidc.down({ message: 'OIDC provider not yet initialized: signing keys not loaded' });
+        },
+        () => {
+          const serving = this.indicators.check('secure_serving');
+          const phase = this.state.current;
+          return phase === 'serving' ? serving.up() : serving.down({ message: phase });
+        },
+      ]);
+      return { ready: true, body };
+    } catch (err) {
+      const response = (err as { getResponse?: () => unknown }).getResponse?.();
+      return { ready: false, body: response ?? { status: 'error' } };
+    }
+  }
+}

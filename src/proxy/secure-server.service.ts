@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
+import { MetricsService, verbLabel } from '../health/metrics.service.js';
+import { resolveRequestInfo } from './request-info.js';
+import { UpgradeListener } from './upgrade-listener.service.js';
+
+/** How often the serving certificate and key are checked for changes (cert-manager rotations are rare). */
+const CERT_POLL_MS = 2_000;
+
+/**
+ * The secure listener. TLS only; the certificate and key are re-read when either file changes and swapped
+ * in with setSecureContext, so open connections (watches, exec sessions) are never dropped by a rotation.
+ * It also tracks every socket so shutdown can drain in-flight work and then close what is left.
+ */
+@Injectable()
+export class SecureServerService {
+  private readonly logger = new Logger('SecureServer');
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly busy = new WeakMap<Socket, number>();
+  private readonly upgraded = new Set<Socket>();
+  private pemFingerprint = '';
+
+  constructor(
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
+    private readonly upgrades: UpgradeListener,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Read and check the serving key pair; throws with a message naming the flag. */
+  loadTlsOptions(): SecureContextOptions {
+    const { tlsCertFile, tlsKeyFile, tlsMinVersion, tlsCiphers } = this.config.serving;
+    let cert: Buffer;
+    let key: Buffer;
+    try {
+      cert = readFileSync(tlsCertFile);
+      key = readFileSync(tlsKeyFile);
+    } catch (err) {
+      throw new Error(`--tls-cert-file/--tls-private-key-file: cannot read the serving key pair: ${(err as Error).message}`);
+    }
+    const options: SecureContextOptions = { cert, key, minVersion: tlsMinVersion, ...(tlsCiphers ? { ciphers: tlsCiphers } : {}) };
+    try {
+      createSecureContext(options);
+    } catch (err) {
+      throw new Error(`--tls-cert-file/--tls-private-key-file: not a usable certificate and key pair: ${(err as Error).message}`);
+    }
+    this.pemFingerprint = cert.toString('base64') + key.toString('base64');
+    return options;
+  }
+
+  async listen(app: RequestListener): Promise<number> {
+    const tls = this.loadTlsOptions();
+    const server = createServer(
+      {
+        ...tls,
+        // Groups-heavy ID tokens (Entra ID, Keycloak) exceed Node's 16 KiB default; kube-apiserver allows far more.
+        maxHeaderSize: 64 * 1024,
+        // Slow-loris defence for the request head; streaming responses are not limited.
+        headersTimeout: 30_000,
+        requestTimeout: 0,
+        keepAliveTimeout: 65_000,
+        noDelay: true,
+      },
+      (req, res) => this.onRequest(app, req, res),
+    );
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
+      this.upgrades.handle(req, socket, head);
+    });
+    // 'secureConnection' hands out the TLSSocket that requests and upgrades see (not the raw TCP socket).
+    server.on('secureConnection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('tlsClientError', (err) => this.logger.debug(`TLS handshake failed: ${err.message}`));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.serving.securePort, this.config.serving.bindAddress, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.watchCertificates();
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : this.config.serving.securePort;
+    this.logger.log(`secure listener serving on ${this.config.serving.bindAddress}:${port}`);
+    return port;
+  }
+
+  private onRequest(app: RequestListener, req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
+    const started = process.hrtime.bigint();
+    res.once('close', () => {
+      this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
+      const info = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      const seconds = info.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.observeRequest(verbLabel(info.verb, info.isResourceRequest), res.statusCode, seconds);
+      // During shutdown, finish each connection after its last in-flight response.
+      if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
+    });
+    if (this.closing) res.setHeader('connection', 'close');
+    app(req, res);
+  }
+
+  private watchCertificates(): void {
+    const { tlsCertFile, tlsKeyFile } = this.config.serving;
+    const reload = (): void => {
+      try {
+        const before = this.pemFingerprint;
+        const options = this.loadTlsOptions();
+        if (this.pemFingerprint === before) return;
+        this.server?.setSecureContext(options);
+        this.logger.log('serving certificate reloaded');
+      } catch (err) {
+        // Mid-rotation the two files can briefly disagree; keep serving the previous pair and retry on the next change.
+        this.logger.warn(`serving certificate not reloaded, keeping the previous one: ${(err as Error).message}`);
+      }
+    };
+    watchFile(tlsCertFile, { interval: CERT_POLL_MS }, reload);
+    watchFile(tlsKeyFile, { interval: CERT_POLL_MS }, reload);
+  }
+
+  private closing = false;
+
+  /**
+   * Stop accepting, let in-flight requests and streams finish for up to `graceMs`, then close what is left.
+   * Resolves once every connection is gone.
+   */
+  async drain(graceMs: number): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.closing = true;
+    unwatchFile(this.config.serving.tlsCertFile);
+    unwatchFile(this.config.serving.tlsKeyFile);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Idle keep-alive connections have nothing in flight: close them now.
+    for (const socket of this.sockets) {
+      if (!this.upgraded.has(socket) && (this.busy.get(socket) ?? 0) === 0) socket.end();
+    }
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+    if ((await Promise.race([closed, timer])) === 'timeout') {
+      this.logger.warn(`shutdown grace period of ${graceMs} ms elapsed; closing ${this.sockets.size} open connection(s)`);
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    }
+  }
+
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * One integration environment: a test CA, a real HTTPS OIDC issuer, a recording fake API server, and the
+ * built proxy started as a real process against both, with a kubeconfig carrying the proxy's own token.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RecordingApiServer } from '../../fixtures/recording-apiserver.js';
+import { TestIssuer } from '../../fixtures/test-issuer.js';
+import { createTestCa, type TestCa } from '../../fixtures/tls.js';
+import { type ProxyProcess, startProxy, type StartOptions } from './proxy-process.js';
+
+export const CLIENT_ID = 'kube-oidc-proxy-test';
+export const PROXY_SA_TOKEN = 'proxy-service-account-token-3f9a';
+
+export interface Environment {
+  readonly ca: TestCa;
+  readonly issuer: TestIssuer;
+  readonly upstream: RecordingApiServer;
+  readonly proxy: ProxyProcess;
+  readonly dir: string;
+  readonly proxyCertFile: string;
+  readonly proxyKeyFile: string;
+  /** A token for the standard test user (email jane@example.com, groups dev and ops). */
+  token(claims?: Record<string, unknown>, opts?: Parameters<TestIssuer['sign']>[1]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface EnvironmentOptions extends Partial<Pick<StartOptions, 'waitReady' | 'env' | 'readyTimeoutMs'>> {
+  /** Flags replacing the standard OIDC flags. */
+  readonly oidcArgs?: readonly string[];
+  readonly extraArgs?: readonly string[];
+}
+
+export function writeKubeconfig(dir: string, server: string, caPem: string, token: string): string {
+  const path = join(dir, 'upstream.kubeconfig');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'up', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+      users: [{ name: 'proxy', user: { token } }],
+      contexts: [{ name: 'up', context: { cluster: 'up', user: 'proxy' } }],
+      'current-context': 'up',
+    }),
+  );
+  return path;
+}
+
+export async function startEnvironment(options: EnvironmentOptions = {}): Promise<Environment> {
+  const ca = createTestCa();
+  const dir = mkdtempSync(join(tmpdir(), 'kop-it-'));
+  const issuer = await TestIssuer.start(ca);
+  const upstream = await RecordingApiServer.start(ca);
+  const leaf = ca.issue('proxy');
+  const kubeconfig = writeKubeconfig(dir, upstream.url, ca.caPem, PROXY_SA_TOKEN);
+  const oidcArgs = options.oidcArgs ?? [
+    `--oidc-issuer-url=${issuer.url}`,
+    `--oidc-client-id=${CLIENT_ID}`,
+    `--oidc-ca-file=${ca.caCertFile}`,
+    '--oidc-username-claim=email',
+    '--oidc-groups-claim=groups',
+  ];
+  let proxy: ProxyProcess;
+  try {
+    proxy = await startProxy({
+      args: [...oidcArgs, `--tls-cert-file=${leaf.certFile}`, `--tls-private-key-file=${leaf.keyFile}`, `--kubeconfig=${kubeconfig}`, ...(options.extraArgs ?? [])],
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.waitReady !== undefined ? { waitReady: options.waitReady } : {}),
+      ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    });
+  } catch (err) {
+    await Promise.all([issuer.stop(), upstream.stop()]);
+    throw err;
+  }
+  return {
+    ca,
+    issuer,
+    upstream,
+    proxy,
+    dir,
+    proxyCertFile: leaf.certFile,
+    proxyKeyFile: leaf.keyFile,
+    token: (claims = {}, opts = {}) =>
+      issuer.sign({ aud: CLIENT_ID, sub: 'user-1234', email: 'jane@example.com', groups: ['dev', 'ops'], ...claims }, opts),
+    async stop() {
+      await proxy.stop('SIGKILL');
+      await Promise.all([issuer.stop(), upstream.stop()]);
+    },
+  };
+}
