@@ -30,7 +30,8 @@ export class RemoteKeySet {
   private getKey?: JWTVerifyGetKey;
   private kids = new Set<string>();
   private keyCount = 0;
-  private lastFetchAt = Number.NEGATIVE_INFINITY;
+  /** Only refreshes caused by unknown kids are spaced out; a scheduled refresh must not delay a rotation. */
+  private lastKidRefreshAt = Number.NEGATIVE_INFINITY;
   private inflight?: Promise<void>;
   /** How many JWKS documents were fetched (for tests and metrics). */
   fetches = 0;
@@ -57,7 +58,6 @@ export class RemoteKeySet {
   refresh(): Promise<void> {
     this.inflight ??= (async () => {
       try {
-        this.lastFetchAt = this.now();
         this.fetches += 1;
         const { body } = await fetchJson(this.opts.jwksUri, { ...(this.opts.ca ? { ca: this.opts.ca } : {}), timeoutMs: this.opts.timeoutMs, maxBytes: this.opts.maxBytes });
         const jwks = validateJwks(body);
@@ -77,7 +77,8 @@ export class RemoteKeySet {
       await this.inflight.catch(() => undefined);
       return true;
     }
-    if (this.now() - this.lastFetchAt < this.opts.cooldownMs) return false;
+    if (this.now() - this.lastKidRefreshAt < this.opts.cooldownMs) return false;
+    this.lastKidRefreshAt = this.now();
     await this.refresh().catch(() => undefined);
     return true;
   }
