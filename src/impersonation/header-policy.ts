@@ -66,6 +66,9 @@ export function sanitizeInboundHeaders(headers: IncomingHttpHeaders): OutgoingHt
     if (name === 'host' || HOP_BY_HOP.has(name) || named.has(name) || isClientIdentityHeader(name)) continue;
     out[name] = value;
   }
+  // Node de-chunks the inbound body; a chunked body must go upstream chunked again, whatever the method
+  // (Node only chunks POST/PUT/PATCH bodies on its own, and DELETE can carry DeleteOptions).
+  if (headers['transfer-encoding'] !== undefined && headers['content-length'] === undefined) out['transfer-encoding'] = 'chunked';
   return out;
 }
 

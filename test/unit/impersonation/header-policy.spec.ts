@@ -27,7 +27,6 @@ describe('sanitizeInboundHeaders', () => {
     ['keep-alive', 'timeout=5'],
     ['proxy-authorization', 'Basic x'],
     ['te', 'trailers'],
-    ['transfer-encoding', 'chunked'],
     ['upgrade', 'websocket'],
     ['host', 'proxy.example.com'],
   ])('drops the client header %s', (name, value) => {
@@ -44,6 +43,10 @@ describe('sanitizeInboundHeaders', () => {
       'user-agent': 'kubectl',
     });
     expect(sut).toEqual({ 'user-agent': 'kubectl' });
+  });
+
+  it('re-chunks a chunked request body without trusting the client spelling', () => {
+    expect(sanitizeInboundHeaders({ 'transfer-encoding': 'gzip, chunked' })).toEqual({ 'transfer-encoding': 'chunked' });
   });
 
   it('keeps ordinary request headers untouched', () => {
