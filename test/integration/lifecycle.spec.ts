@@ -1,0 +1,122 @@
+/**
+ * As a platform team running the proxy: probes tell the truth, metrics are there, certificates rotate
+ * without dropping connections, and SIGTERM drains before exiting 0.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { copyFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect } from 'node:tls';
+import { bearer, send } from './support/client.js';
+import { type Environment, startEnvironment } from './support/environment.js';
+import { opsGet, waitFor } from './support/proxy-process.js';
+
+let env: Environment | undefined;
+afterEach(async () => {
+  await env?.stop();
+  env = undefined;
+});
+
+function servedCertificateSerial(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+      resolve(socket.getPeerCertificate().serialNumber);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('probes', () => {
+  it('is not ready while the issuer is down, becomes ready when it returns, and /live never depends on it', async () => {
+    env = await startEnvironment({ waitReady: false });
+    await env.issuer.stop();
+    // The proxy process may have loaded keys before we stopped the issuer; restart it against a dead issuer.
+    await env.proxy.stop('SIGKILL');
+    const { startProxy } = await import('./support/proxy-process.js');
+    const args = env.proxy.child.spawnargs.slice(2).filter((a) => !a.startsWith('--secure-port') && !a.startsWith('--readiness-probe-port') && !a.startsWith('--bind-address'));
+    const proxy = await startProxy({ args, waitReady: false });
+    try {
+      await waitFor(async () => ((await opsGet(proxy.opsPort, '/live')).status === 200 ? true : undefined), 5000, '/live');
+      const notReady = await opsGet(proxy.opsPort, '/ready');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body).toContain('OIDC provider not yet initialized');
+      expect((await opsGet(proxy.opsPort, '/live')).status).toBe(200);
+      await env.issuer.restart();
+      await waitFor(async () => ((await opsGet(proxy.opsPort, '/ready')).status === 200 ? true : undefined), 15_000, '/ready after the issuer returned');
+    } finally {
+      await proxy.stop('SIGKILL');
+    }
+  }, 30_000);
+
+  it('serves Prometheus metrics with closed label sets', async () => {
+    env = await startEnvironment();
+    await send(env.proxy.url, { path: '/api/v1/namespaces/default/pods', headers: bearer(await env.token()), ca: env.ca.caPem });
+    await send(env.proxy.url, { path: '/api/v1/namespaces/default/pods', ca: env.ca.caPem });
+    const metrics = (await opsGet(env.proxy.opsPort, '/metrics')).body;
+    expect(metrics).toContain('kube_oidc_proxy_http_requests_total{verb="list",code_class="2xx"} 1');
+    expect(metrics).toContain('kube_oidc_proxy_http_requests_total{verb="list",code_class="4xx"} 1');
+    expect(metrics).toContain('kube_oidc_proxy_authentications_total{outcome="success"} 1');
+    expect(metrics).not.toContain('jane@example.com');
+    expect((await opsGet(env.proxy.opsPort, '/nope')).status).toBe(404);
+  });
+});
+
+describe('certificate rotation', () => {
+  it('serves a new certificate after the files change, without dropping an open watch', async () => {
+    env = await startEnvironment();
+    const before = await servedCertificateSerial(env.proxy.securePort, env.ca.caPem);
+    const token = await env.token();
+    let watchClosed = false;
+    const watch = request(new URL('/api/v1/pods?watch=true', env.proxy.url), { headers: bearer(token), ca: env.ca.caPem, agent: false });
+    const lines: string[] = [];
+    await new Promise<void>((resolve) =>
+      watch.on('response', (res) => {
+        res.on('data', (c: Buffer) => lines.push(c.toString()));
+        res.on('close', () => (watchClosed = true));
+        resolve();
+      }).end(),
+    );
+    const next = env.ca.issue('proxy-rotated');
+    copyFileSync(next.keyFile, env.proxyKeyFile);
+    copyFileSync(next.certFile, env.proxyCertFile);
+    await env.proxy.waitForOutput('serving certificate reloaded', 10_000);
+    const after = await servedCertificateSerial(env.proxy.securePort, env.ca.caPem);
+    expect(after).not.toBe(before);
+    env.upstream.pushWatchEvent('{"type":"MODIFIED"}');
+    await waitFor(async () => (lines.join('').includes('MODIFIED') ? true : undefined), 2000, 'a watch event after rotation');
+    expect(watchClosed).toBe(false);
+    watch.destroy();
+  }, 30_000);
+});
+
+describe('shutdown', () => {
+  it('on SIGTERM drops readiness, lets an open watch finish within the grace period, then exits 0', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=2s'] });
+    const token = await env.token();
+    const watch = request(new URL('/api/v1/pods?watch=true', env.proxy.url), { headers: bearer(token), ca: env.ca.caPem, agent: false });
+    let ended = false;
+    await new Promise<void>((resolve) =>
+      watch.on('response', (res) => {
+        res.resume();
+        res.on('close', () => (ended = true));
+        resolve();
+      }).end(),
+    );
+    const started = Date.now();
+    env.proxy.child.kill('SIGTERM');
+    await waitFor(async () => ((await opsGet(env!.proxy.opsPort, '/ready')).status === 503 ? true : undefined), 2000, '/ready 503 after SIGTERM');
+    expect(ended).toBe(false);
+    const code = await env.proxy.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(ended).toBe(true);
+  }, 30_000);
+
+  it('exits promptly with 0 when nothing is in flight', async () => {
+    env = await startEnvironment();
+    const started = Date.now();
+    env.proxy.child.kill('SIGTERM');
+    expect(await env.proxy.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
