@@ -1,0 +1,270 @@
+/**
+ * @jest-environment ./test/e2e/harness/e2e-environment.ts
+ */
+// kube-oidc-proxy in front of a real kube-apiserver, driven by real kubectl 1.27-1.33. The proxy runs with
+// the RBAC a platform team would grant it and a real service-account token from the TokenRequest API.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request } from 'node:https';
+import { connect } from 'node:net';
+import { TestIssuer } from '../fixtures/test-issuer.js';
+import { createTestCa, type TestCa } from '../fixtures/tls.js';
+import { type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
+import { ControlPlane, kubectlHasWhoami, kubectlVersions, waitForOutput } from './harness/control-plane.js';
+
+const CLIENT_ID = 'kube-oidc-proxy-e2e';
+const NS = 'team-dev';
+const versions = kubectlVersions();
+
+let cp: ControlPlane;
+let ca: TestCa;
+let issuer: TestIssuer;
+let proxy: ProxyProcess;
+
+const PROXY_RBAC = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: kube-oidc-proxy}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: kube-oidc-proxy}
+rules:
+- apiGroups: [""]
+  resources: [users, groups, serviceaccounts]
+  verbs: [impersonate]
+- apiGroups: [authentication.k8s.io]
+  resources: [uids, userextras/authentication.kubernetes.io/credential-id]
+  verbs: [impersonate]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kube-oidc-proxy}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kube-oidc-proxy}
+subjects: [{kind: ServiceAccount, name: kube-oidc-proxy, namespace: kube-oidc-proxy}]
+`;
+
+const DEV_ROLE = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: developer, namespace: ${NS}}
+rules:
+- apiGroups: [""]
+  resources: [pods, pods/log, configmaps]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [""]
+  resources: [pods/exec, pods/portforward, pods/attach]
+  verbs: [get, create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: developers, namespace: ${NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: developer}
+subjects: [{kind: Group, name: dev, apiGroup: rbac.authorization.k8s.io}]
+`;
+
+const now = () => Math.floor(Date.now() / 1000);
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const token = (claims: Record<string, unknown> = {}) =>
+  issuer.sign({ aud: CLIENT_ID, sub: 'u-1', email: 'jane@example.com', groups: ['dev'], jti: 'e2e-jti', ...claims });
+
+async function userKubeconfig(name: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return cp.writeKubeconfig(name, { token: await token(claims) }, { server: proxy.url, caFile: ca.caCertFile });
+}
+
+beforeAll(async () => {
+  cp = await ControlPlane.start();
+  ca = createTestCa();
+  issuer = await TestIssuer.start(ca);
+  await cp.applyYaml(PROXY_RBAC);
+  const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy');
+  const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
+  const serving = ca.issue('proxy');
+  proxy = await startProxy({
+    args: [
+      `--oidc-issuer-url=${issuer.url}`,
+      `--oidc-client-id=${CLIENT_ID}`,
+      `--oidc-ca-file=${ca.caCertFile}`,
+      '--oidc-username-claim=email',
+      '--oidc-groups-claim=groups',
+      `--tls-cert-file=${serving.certFile}`,
+      `--tls-private-key-file=${serving.keyFile}`,
+      `--kubeconfig=${upstream}`,
+    ],
+  });
+  await cp.ensureNamespace(NS);
+  await cp.createFakePod(NS, 'shell');
+}, 240_000);
+
+afterAll(async () => {
+  await proxy?.stop('SIGKILL');
+  await issuer?.stop();
+  await cp?.stop();
+}, 60_000);
+
+describe('as a client with a bad token, kubectl reports Unauthorized', () => {
+  it.each([
+    ['an expired token', { exp: now() - 60 }],
+    ['a token for another audience', { aud: 'someone-else' }],
+    ['a token from another issuer', { iss: 'https://issuer.invalid' }],
+  ])('%s', async (name, claims) => {
+    const kubeconfig = await userKubeconfig(`bad-${name.replace(/\W+/g, '-')}`, claims);
+    for (const version of ['1.27', '1.33']) {
+      const result = await cp.kubectl(['get', 'pods', '-n', NS], { kubeconfig, version });
+      expect(result.code).not.toBe(0);
+      // kubectl's rendering of a 401 changed over versions; both mean the proxy answered Unauthorized.
+      expect(result.stderr).toMatch(/Unauthorized|the server has asked for the client to provide credentials/);
+    }
+  }, 60_000);
+});
+
+describe('as jane (group dev) through the proxy', () => {
+  let kubeconfig: string;
+  beforeAll(async () => {
+    kubeconfig = await userKubeconfig('jane');
+  });
+
+  it.each(versions)('without a RoleBinding, kubectl %s is Forbidden by real RBAC under her own name', async (version) => {
+    const result = await cp.kubectl(['get', 'secrets', '-n', NS], { kubeconfig, version });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('User "jane@example.com" cannot list resource "secrets"');
+  }, 30_000);
+
+  describe('with a RoleBinding to her group', () => {
+    beforeAll(async () => {
+      await cp.applyYaml(DEV_ROLE);
+    });
+
+    it.each(versions)('kubectl %s lists pods', async (version) => {
+      const result = await cp.kubectl(['get', 'pods', '-n', NS, '-o', 'name'], { kubeconfig, version });
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('pod/shell') });
+    }, 30_000);
+
+    it.each(versions.filter(kubectlHasWhoami))('kubectl %s auth whoami shows the OIDC identity', async (version) => {
+      const result = await cp.kubectl(['auth', 'whoami', '-o', 'json'], { kubeconfig, version });
+      expect(result.code).toBe(0);
+      const review = JSON.parse(result.stdout) as { status: { userInfo: { username: string; groups: string[]; extra?: Record<string, string[]> } } };
+      expect(review.status.userInfo.username).toBe('jane@example.com');
+      expect(review.status.userInfo.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
+      expect(review.status.userInfo.extra?.['authentication.kubernetes.io/credential-id']).toEqual(['JTI=e2e-jti']);
+    }, 30_000);
+
+    it.each(versions)('kubectl %s exec runs a command in the pod (SPDY before 1.30, WebSocket after)', async (version) => {
+      const result = await cp.kubectl(['exec', '-n', NS, 'shell', '--', 'echo', `hello-${version}`], { kubeconfig, version });
+      expect(result).toMatchObject({ code: 0, stdout: `hello-${version}\n` });
+    }, 30_000);
+
+    it.each(['1.27', '1.33'])('kubectl %s exec -i carries stdin both ways', async (version) => {
+      const result = await cp.kubectl(['exec', '-i', '-n', NS, 'shell', '--', 'head', '-n', '2'], { kubeconfig, version, stdin: 'ping\npong\n' });
+      expect(result).toMatchObject({ code: 0, stdout: 'ping\npong\n' });
+    }, 30_000);
+
+    it.each(['1.27', '1.33'])('kubectl %s port-forward carries real TCP traffic', async (version) => {
+      const forwarder = cp.startKubectl(['port-forward', '-n', NS, 'pod/shell', ':8080'], { kubeconfig, version });
+      try {
+        const [, port] = await waitForOutput(forwarder, /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+        const message = `through the proxy ${version}`;
+        const echoed = await new Promise<string>((resolve, reject) => {
+          const socket = connect(Number(port), '127.0.0.1', () => socket.write(message));
+          let received = '';
+          socket.on('data', (chunk) => {
+            received += chunk.toString();
+            if (received.length >= message.length) {
+              socket.destroy();
+              resolve(received);
+            }
+          });
+          socket.on('error', reject);
+        });
+        expect(echoed).toBe(message);
+      } finally {
+        forwarder.kill();
+      }
+    }, 30_000);
+
+    it('kubectl logs -f follows new lines as they are written', async () => {
+      cp.appendPodLog('proxy line one\n');
+      const follower = cp.startKubectl(['logs', '-f', '-n', NS, 'shell'], { kubeconfig });
+      try {
+        await waitForOutput(follower, /proxy line one\n/);
+        cp.appendPodLog('proxy line two\n');
+        await expect(waitForOutput(follower, /proxy line two\n/)).resolves.toBeTruthy();
+      } finally {
+        follower.kill();
+      }
+    }, 30_000);
+
+    it('a watch through the proxy sees a change made by another client within a second', async () => {
+      await cp.kubectl(['create', 'configmap', 'watched', '-n', NS, '--from-literal=v=1']);
+      const events: string[] = [];
+      const watch = request(
+        new URL(`/api/v1/namespaces/${NS}/configmaps?watch=true&fieldSelector=metadata.name%3Dwatched`, proxy.url),
+        { headers: { authorization: `Bearer ${await token()}` }, ca: ca.caPem, agent: false },
+      );
+      try {
+        await new Promise<void>((resolve, reject) => {
+          watch.on('response', (res) => {
+            expect(res.statusCode).toBe(200);
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => events.push(...chunk.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type)));
+            resolve();
+          });
+          watch.on('error', reject);
+          watch.end();
+        });
+        await until(() => events.includes('ADDED'), 5000, 'the initial ADDED event');
+        const changedAt = Date.now();
+        const patched = await cp.kubectl(['patch', 'configmap', 'watched', '-n', NS, '--type=merge', '-p', '{"data":{"v":"2"}}']);
+        expect(patched).toMatchObject({ code: 0 });
+        await until(() => events.includes('MODIFIED'), 5000, 'the MODIFIED event');
+        expect(Date.now() - changedAt).toBeLessThan(1000);
+      } finally {
+        watch.destroy();
+      }
+    }, 30_000);
+
+    it('create, apply, server-side apply, patch and delete work', async () => {
+      const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: ${NS}}\ndata: {a: "1"}\n`;
+      expect((await cp.kubectl(['apply', '-f', '-'], { kubeconfig, stdin: manifest })).code).toBe(0);
+      expect((await cp.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=e2e', '-f', '-'], { kubeconfig, stdin: manifest.replace('"1"', '"2"') })).code).toBe(0);
+      expect((await cp.kubectl(['patch', 'configmap', 'applied', '-n', NS, '--type=merge', '-p', '{"data":{"b":"3"}}'], { kubeconfig })).code).toBe(0);
+      const got = await cp.kubectl(['get', 'configmap', 'applied', '-n', NS, '-o', 'jsonpath={.data}'], { kubeconfig });
+      expect(JSON.parse(got.stdout)).toEqual({ a: '2', b: '3' });
+      const deleted = await cp.kubectl(['delete', 'configmap', 'applied', '-n', NS], { kubeconfig });
+      expect(deleted).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted') });
+    }, 30_000);
+
+    it("the API server's audit log shows the proxy impersonating jane", async () => {
+      await cp.kubectl(['get', 'configmaps', '-n', NS, '--request-timeout=10s'], { kubeconfig });
+      const event = await cp.waitForAuditEvent((e) => e.impersonatedUser?.username === 'jane@example.com' && e.objectRef?.resource === 'configmaps');
+      expect(event.user.username).toBe('system:serviceaccount:kube-oidc-proxy:kube-oidc-proxy');
+      expect(event.impersonatedUser?.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
+    }, 30_000);
+  });
+});
+
+describe("the proxy's own service account", () => {
+  it('without impersonation rights, the user gets a clear 403 naming what the proxy may not do', async () => {
+    await cp.kubectl(['delete', 'clusterrolebinding', 'kube-oidc-proxy']);
+    try {
+      const kubeconfig = await userKubeconfig('jane-no-proxy-rbac');
+      const result = await cp.kubectl(['get', 'pods', '-n', NS], { kubeconfig });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('cannot impersonate resource "users"');
+      expect(result.stderr).toContain('system:serviceaccount:kube-oidc-proxy:kube-oidc-proxy');
+    } finally {
+      await cp.applyYaml(PROXY_RBAC);
+    }
+  }, 30_000);
+});
