@@ -258,7 +258,7 @@ export function parseConfig(argv: readonly string[]): ParseResult {
       insecureSkipTlsVerify: bool('insecure-skip-tls-verify'),
       requestTimeoutMs,
     },
-    impersonation: { disableImpersonation, tokenPassthrough, tokenPassthroughAudiences, extraUserHeaderClientIp, extraUserHeaders },
+    impersonation: { disableImpersonation, tokenPassthrough, tokenPassthroughAudiences, extraUserHeaderClientIp, extraUserHeaders, disableEndUserImpersonation: bool('disable-end-user-impersonation'), allowReservedIdentities: bool('allow-reserved-identities') },
     ops: { readinessProbePort, flushIntervalMs, shutdownGracePeriodMs, logLevel, verbosity },
   };
   return { action: 'run', config: deepFreeze(config), errors: [], warnings };

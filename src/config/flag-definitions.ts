@@ -30,6 +30,8 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   { section: 'Kube-OIDC-Proxy', name: 'token-passthrough-audiences', type: 'stringSlice', default: '', help: 'Audiences sent in passthrough TokenReviews (comma-separated). Empty means the API server\'s default audiences.' },
   { section: 'Kube-OIDC-Proxy', name: 'extra-user-header-client-ip', type: 'bool', default: 'false', help: 'Add the extra Remote-Client-IP (the resolved client address) to every impersonated identity.' },
   { section: 'Kube-OIDC-Proxy', name: 'extra-user-headers', type: 'stringToStringSlice', default: '', help: 'Extra key=value pairs added to every impersonated identity, comma-separated; a key may repeat (key1=foo,key2=bar,key1=baz).' },
+  { section: 'Kube-OIDC-Proxy', name: 'disable-end-user-impersonation', type: 'bool', default: 'false', help: 'Refuse every client Impersonate-* header (kubectl --as, --as-group, --as-uid, --as-user-extra) with 403 instead of checking it with SubjectAccessReviews.' },
+  { section: 'Kube-OIDC-Proxy', name: 'allow-reserved-identities', type: 'bool', default: 'false', help: 'Let OIDC identities into the API server\'s reserved space: user names starting with "system:" and "system:" groups other than system:authenticated (e.g. system:masters). Refused by default: an identity provider admin or a misconfigured claim would otherwise become cluster-admin.' },
   { section: 'Kube-OIDC-Proxy', name: 'shutdown-grace-period', type: 'duration', default: '60s', help: 'After SIGTERM, how long in-flight requests, watches and exec sessions may run before their connections are closed.' },
 
   // OIDC

@@ -66,6 +66,8 @@ export interface ImpersonationConfig {
   readonly extraUserHeaderClientIp: boolean;
   /** --extra-user-headers key=value pairs, in command-line order; keys may repeat. */
   readonly extraUserHeaders: ReadonlyArray<readonly [string, string]>;
+  readonly disableEndUserImpersonation: boolean;
+  readonly allowReservedIdentities: boolean;
 }
 
 export interface OpsConfig {

@@ -5,8 +5,9 @@
  *
  *   1. find the bearer token (missing, empty or non-bearer → 401)
  *   2. verify it like kube-apiserver's OIDC authenticator (any failure → 401)
- *   3. end-user impersonation headers (refused: 403)
- *   4. build the outbound identity (empty username → 403)
+ *   3. refuse reserved identities from the identity provider (`system:` user or group → 403)
+ *   4. the outbound identity (empty username → 403): the authenticated user, or, for `kubectl --as`, the
+ *      target once every SubjectAccessReview allowed it (malformed headers → 400, denied → 403)
  *   5. build the complete outbound header set: client headers sanitised FIRST, identity headers added after
  *
  * The proxy's own credentials are added later by the Upstream module, which re-checks the result.
@@ -18,7 +19,7 @@ import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js'
 import type { UserInfo } from '../auth/user-info.js';
 import { AccessLogService } from '../audit/access-log.service.js';
 import { MetricsService } from '../health/metrics.service.js';
-import { impersonationHeaders, type OutboundIdentity, sanitizeInboundHeaders } from '../impersonation/header-policy.js';
+import { impersonationHeaders, type OutboundIdentity, sanitizeInboundHeaders, withAuthenticatedGroup } from '../impersonation/header-policy.js';
 import { ImpersonationService } from '../impersonation/impersonation.service.js';
 import { AdmissionError, unauthenticated } from './admission-error.js';
 import { bearerToken, withoutBearerProtocol } from './bearer-token.js';
@@ -76,8 +77,8 @@ export class AdmissionService {
     }
     this.metrics.observeAuthentication('success');
 
-    this.impersonation.refuseEndUserImpersonation(req);
-    const identity = this.impersonation.outboundIdentity(user, client);
+    this.impersonation.refuseReservedIdentity(user);
+    const { identity, impersonated } = await this.impersonation.outboundIdentity(req, user, client);
 
     const headers: OutgoingHttpHeaders = {
       ...sanitizeInboundHeaders(req.headers),
@@ -92,7 +93,12 @@ export class AdmissionService {
 
     const result: AdmittedRequest = { user, identity, headers, credentials: 'proxy', client, info };
     admitted.set(req, result);
-    this.accessLog.success({ client, uri: req.url ?? '/', inbound: { ...user, groups: identity.groups } });
+    this.accessLog.success({
+      client,
+      uri: req.url ?? '/',
+      inbound: impersonated ? { ...user, groups: withAuthenticatedGroup(user.groups) } : { ...user, groups: identity.groups },
+      ...(impersonated ? { outbound: identity } : {}),
+    });
     return result;
   }
 

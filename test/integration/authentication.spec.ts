@@ -87,17 +87,28 @@ describe('refused tokens', () => {
 });
 
 describe('client-supplied identity headers', () => {
+  // The fake API server's SubjectAccessReview policy denies everything unless a test says otherwise.
   it.each([
-    ['Impersonate-User', 'admin'],
+    ['Impersonate-User', 'admin', "user 'admin'"],
+    ['IMPERSONATE-USER', 'root', "user 'root'"],
+  ])('%s on an authenticated request is checked, denied with 403 and never forwarded', async (name, value, refused) => {
+    const before = env.upstream.requests.length;
+    const res = await get({ ...bearer(await env.token({ hd: 'example.com' })), [name]: value });
+    expect(res.status).toBe(403);
+    expect(res.json()).toMatchObject({ message: `jane@example.com is not allowed to impersonate ${refused}`, code: 403 });
+    expect(env.upstream.since(before)).toHaveLength(0);
+  });
+
+  it.each([
     ['impersonate-group', 'system:masters'],
     ['IMPERSONATE-UID', '0'],
     ['Impersonate-Extra-scopes', 'all'],
     ['Impersonate-Whatever', 'x'],
-  ])('%s on an authenticated request is refused with 403 and never forwarded', async (name, value) => {
+  ])('%s without Impersonate-User is refused with 400 and never forwarded', async (name, value) => {
     const before = env.upstream.requests.length;
     const res = await get({ ...bearer(await env.token({ hd: 'example.com' })), [name]: value });
-    expect(res.status).toBe(403);
-    expect(res.json()).toMatchObject({ message: 'Impersonation requests are disabled when using kube-oidc-proxy', code: 403 });
+    expect(res.status).toBe(400);
+    expect(res.json()).toMatchObject({ code: 400 });
     expect(env.upstream.since(before)).toHaveLength(0);
   });
 

@@ -39,11 +39,11 @@ describe('SPDY/3.1', () => {
     expect(env.upstream.since(before)).toHaveLength(0);
   });
 
-  it('refuses an upgrade carrying impersonation headers with 403', async () => {
+  it('refuses an upgrade impersonating a user without the right to with 403', async () => {
     const conn = await rawUpgrade(env.proxy.securePort, env.ca.caPem, upgradeHead('/api/v1/namespaces/default/pods/web/exec', await env.token(), 'SPDY/3.1', { 'Impersonate-User': 'admin' }));
     await conn.closed;
     expect(conn.received()).toMatch(/^HTTP\/1\.1 403 /);
-    expect(conn.received()).toContain('Impersonation requests are disabled when using kube-oidc-proxy');
+    expect(conn.received()).toContain("jane@example.com is not allowed to impersonate user 'admin'");
   });
 });
 
