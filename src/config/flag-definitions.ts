@@ -1,83 +1,99 @@
 /**
- * The one table of flags. It drives parsing (argv-parser.ts), `--help` and docs/flags.md, so names,
- * defaults and help text cannot drift apart. Names and defaults follow jetstack/kube-oidc-proxy
- * (cmd/app/options) and kubectl's client flags.
+ * The one table of flags. It drives parsing (argv-parser.ts), `--help` and docs/flags.md (help-text.ts),
+ * so names, types, defaults and help text cannot drift apart. Names, shorthands, types and defaults follow
+ * jetstack/kube-oidc-proxy v0.3.0 (cmd/app/options) and kubectl's client flags (genericclioptions);
+ * `default` is written the way pflag would parse it from the command line.
  */
-export type FlagType = 'bool' | 'string' | 'int' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
+
+/** pflag value types, named as pflag's `Type()` reports them (`ip` is net.IP, as for kube-apiserver's --bind-address). */
+export type FlagType = 'bool' | 'string' | 'int' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
 
 export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Client' | 'Misc';
+
+/** jetstack's section order (its "Audit" section will sit between Secure Serving and Client). */
+export const FLAG_SECTIONS: readonly FlagSection[] = ['Kube-OIDC-Proxy', 'OIDC', 'Secure Serving', 'Client', 'Misc'];
 
 export interface FlagDefinition {
   readonly name: string;
   readonly shorthand?: string;
   readonly type: FlagType;
-  /** As printed in --help (`(default X)`); '' means no default shown. */
+  /** The default as command-line text ('' = none); parsed with the flag's own type at startup. */
   readonly default: string;
   readonly help: string;
   readonly section: FlagSection;
-  /** Never echo the value (tokens). */
+  /** The value is a credential: no message may ever contain it. */
   readonly secret?: boolean;
-  /** Accepted for compatibility and ignored, with a warning. */
+  /** A jetstack/klog flag a drop-in user may pass: accepted, type-checked, then ignored with a warning. */
   readonly ignored?: boolean;
 }
 
-export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
-  // Kube-OIDC-Proxy
-  { section: 'Kube-OIDC-Proxy', name: 'disable-impersonation', type: 'bool', default: 'false', help: 'Authenticate the OIDC token, then forward the request with the user\'s own bearer token and no impersonation headers (for API servers that accept the OIDC token themselves).' },
+export const FLAG_DEFINITIONS = [
+  // Kube-OIDC-Proxy (cmd/app/options/app.go)
+  { section: 'Kube-OIDC-Proxy', name: 'disable-impersonation', type: 'bool', default: 'false', help: '(Alpha) Forward authenticated requests without impersonation headers.' },
   { section: 'Kube-OIDC-Proxy', name: 'readiness-probe-port', shorthand: 'P', type: 'int', default: '8080', help: 'Port of the plain-HTTP ops listener serving /ready, /live and /metrics.' },
-  { section: 'Kube-OIDC-Proxy', name: 'flush-interval', type: 'duration', default: '50ms', help: 'Accepted for compatibility with jetstack/kube-oidc-proxy. Streaming responses (watch, logs -f) are always flushed immediately.' },
-  { section: 'Kube-OIDC-Proxy', name: 'token-passthrough', type: 'bool', default: 'false', help: 'If the bearer token is not a valid OIDC token, check it with a TokenReview and forward it unchanged when the API server accepts it.' },
-  { section: 'Kube-OIDC-Proxy', name: 'token-passthrough-audiences', type: 'stringSlice', default: '', help: 'Audiences sent in passthrough TokenReviews (comma-separated). Empty means the API server\'s default audiences.' },
-  { section: 'Kube-OIDC-Proxy', name: 'extra-user-header-client-ip', type: 'bool', default: 'false', help: 'Add the extra Remote-Client-IP (the resolved client address) to every impersonated identity.' },
-  { section: 'Kube-OIDC-Proxy', name: 'extra-user-headers', type: 'stringToStringSlice', default: '', help: 'Extra key=value pairs added to every impersonated identity, comma-separated; a key may repeat (key1=foo,key2=bar,key1=baz).' },
+  { section: 'Kube-OIDC-Proxy', name: 'flush-interval', type: 'duration', default: '50ms', help: 'Accepted for compatibility with jetstack/kube-oidc-proxy: responses, watches and streams are always flushed immediately.' },
+  { section: 'Kube-OIDC-Proxy', name: 'token-passthrough', type: 'bool', default: 'false', help: '(Alpha) Requests whose bearer token fails OIDC validation are checked with a TokenReview against the API server and, if accepted, forwarded unchanged without impersonation.' },
+  { section: 'Kube-OIDC-Proxy', name: 'token-passthrough-audiences', type: 'stringSlice', default: '', help: '(Alpha) Comma-separated audiences sent in passthrough TokenReviews; empty means the API server\'s own audiences. Only used with --token-passthrough.' },
+  { section: 'Kube-OIDC-Proxy', name: 'extra-user-header-client-ip', type: 'bool', default: 'false', help: '(Alpha) Add the extra Remote-Client-IP (the client\'s address) to every impersonated identity.' },
+  { section: 'Kube-OIDC-Proxy', name: 'extra-user-headers', type: 'stringToStringSlice', default: '', help: '(Alpha) Comma-separated key=value extras added to every impersonated identity; a key may repeat (key1=foo,key2=bar,key1=baz). Repeatable.' },
   { section: 'Kube-OIDC-Proxy', name: 'disable-end-user-impersonation', type: 'bool', default: 'false', help: 'Refuse every client Impersonate-* header (kubectl --as, --as-group, --as-uid, --as-user-extra) with 403 instead of checking it with SubjectAccessReviews.' },
   { section: 'Kube-OIDC-Proxy', name: 'allow-reserved-identities', type: 'bool', default: 'false', help: 'Let OIDC identities into the API server\'s reserved space: user names starting with "system:" and "system:" groups other than system:authenticated (e.g. system:masters). Refused by default: an identity provider admin or a misconfigured claim would otherwise become cluster-admin.' },
-  { section: 'Kube-OIDC-Proxy', name: 'shutdown-grace-period', type: 'duration', default: '60s', help: 'After SIGTERM, how long in-flight requests, watches and exec sessions may run before their connections are closed.' },
+  { section: 'Kube-OIDC-Proxy', name: 'shutdown-grace-period', type: 'duration', default: '60s', help: 'After SIGTERM or SIGINT, how long in-flight requests, watches and exec sessions may run before their connections are closed.' },
 
-  // OIDC
-  { section: 'OIDC', name: 'oidc-issuer-url', type: 'string', default: '', help: 'The URL of the OpenID issuer, https only. Compared byte for byte with the token\'s iss claim.' },
-  { section: 'OIDC', name: 'oidc-client-id', type: 'string', default: '', help: 'The client ID for the OpenID Connect client; the token\'s aud must contain it.' },
-  { section: 'OIDC', name: 'oidc-ca-file', type: 'string', default: '', help: 'PEM CA bundle for the issuer\'s TLS certificate. Default: the system roots.' },
-  { section: 'OIDC', name: 'oidc-username-claim', type: 'string', default: 'sub', help: 'The OpenID claim to use as the user name. Claims other than sub and email are not guaranteed unique and immutable.' },
-  { section: 'OIDC', name: 'oidc-username-prefix', type: 'string', default: '', help: 'Prefix for user names. If not provided, usernames from claims other than email are prefixed by the issuer URL and "#". The value "-" disables all prefixing.' },
+  // OIDC (cmd/app/options/oidc.go), with kube-apiserver's legacy-flag semantics
+  { section: 'OIDC', name: 'oidc-issuer-url', type: 'string', default: '', help: 'The URL of the OpenID issuer; https only. Compared byte for byte with the token\'s iss claim. Required.' },
+  { section: 'OIDC', name: 'oidc-client-id', type: 'string', default: '', help: 'The client ID for the OpenID Connect client: the token\'s aud claim must contain it. Required.' },
+  { section: 'OIDC', name: 'oidc-ca-file', type: 'string', default: '', help: 'PEM file of the certificate authorities that sign the issuer\'s TLS certificate; otherwise the host\'s root CAs are used.' },
+  { section: 'OIDC', name: 'oidc-username-claim', type: 'string', default: 'sub', help: 'The OpenID claim to use as the user name. Claims other than the default (sub) are not guaranteed to be unique and immutable.' },
+  { section: 'OIDC', name: 'oidc-username-prefix', type: 'string', default: '', help: 'Prefix for every user name. If not provided, user names from claims other than email are prefixed by the issuer URL and "#" to avoid clashes. The value "-" disables prefixing.' },
   { section: 'OIDC', name: 'oidc-groups-claim', type: 'string', default: '', help: 'The claim holding the user\'s groups: a string or an array of strings. Empty means no groups from the token.' },
-  { section: 'OIDC', name: 'oidc-groups-prefix', type: 'string', default: '', help: 'Prefix added to every group name, e.g. "oidc:".' },
-  { section: 'OIDC', name: 'oidc-signing-algs', type: 'stringSlice', default: 'RS256', help: 'Allowed JOSE signing algorithms (RFC 7518), asymmetric only: RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512.' },
-  { section: 'OIDC', name: 'oidc-required-claim', type: 'mapStringString', default: '', help: 'A key=value pair the ID token must contain (string claims). Repeat the flag for several claims. Enforced.' },
+  { section: 'OIDC', name: 'oidc-groups-prefix', type: 'string', default: '', help: 'Prefix added to every group name to avoid clashes with other authenticators, e.g. "oidc:".' },
+  { section: 'OIDC', name: 'oidc-signing-algs', type: 'stringSlice', default: 'RS256', help: 'Comma-separated allowed JOSE asymmetric signing algorithms (RFC 7518): RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512. Tokens signed otherwise are rejected.' },
+  { section: 'OIDC', name: 'oidc-required-claim', type: 'mapStringString', default: '', help: 'A key=value pair the ID token must carry as a string claim with exactly that value. Repeat the flag for several claims.' },
 
-  // Secure serving
-  { section: 'Secure Serving', name: 'bind-address', type: 'string', default: '0.0.0.0', help: 'The IP address to listen on for the secure port (and the ops listener).' },
-  { section: 'Secure Serving', name: 'secure-port', type: 'int', default: '6443', help: 'The port for HTTPS with authentication. It cannot be turned off.' },
-  { section: 'Secure Serving', name: 'tls-cert-file', type: 'string', default: '', help: 'File containing the serving certificate (PEM, with intermediates). Required. Re-read when it changes.' },
-  { section: 'Secure Serving', name: 'tls-private-key-file', type: 'string', default: '', help: 'File containing the private key matching --tls-cert-file. Required. Re-read when it changes.' },
-  { section: 'Secure Serving', name: 'tls-min-version', type: 'string', default: 'VersionTLS12', help: 'Minimum TLS version: VersionTLS12 or VersionTLS13.' },
-  { section: 'Secure Serving', name: 'tls-cipher-suites', type: 'stringSlice', default: '', help: 'Comma-separated TLS 1.2 cipher suites by their Go/IANA names (e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256). Default: Node\'s secure defaults.' },
-  { section: 'Secure Serving', name: 'cert-dir', type: 'string', default: '', help: 'Accepted for compatibility and ignored: the proxy never generates certificates; use --tls-cert-file.', ignored: true },
+  // Secure Serving (k8s SecureServingOptions, with kube-oidc-proxy's defaults)
+  { section: 'Secure Serving', name: 'bind-address', type: 'ip', default: '0.0.0.0', help: 'The IP address on which to serve the secure port and the ops listener.' },
+  { section: 'Secure Serving', name: 'secure-port', type: 'int', default: '6443', help: 'The port on which to serve HTTPS with authentication. It cannot be turned off.' },
+  { section: 'Secure Serving', name: 'tls-cert-file', type: 'string', default: '', help: 'PEM file with the serving certificate, followed by any intermediates. Required: the proxy serves only TLS. Re-read when it changes.' },
+  { section: 'Secure Serving', name: 'tls-private-key-file', type: 'string', default: '', help: 'PEM file with the private key matching --tls-cert-file. Required. Re-read when it changes.' },
+  { section: 'Secure Serving', name: 'tls-min-version', type: 'string', default: 'VersionTLS12', help: 'Minimum TLS version supported: VersionTLS12 or VersionTLS13.' },
+  { section: 'Secure Serving', name: 'tls-cipher-suites', type: 'stringSlice', default: '', help: 'Comma-separated TLS 1.2 cipher suites by their Go (IANA) names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256. Empty means secure defaults. TLS 1.3 suites are always enabled.' },
+  { section: 'Secure Serving', name: 'cert-dir', type: 'string', default: '', help: 'Accepted for compatibility and ignored: no certificate is ever generated; use --tls-cert-file and --tls-private-key-file.', ignored: true },
 
-  // Client (upstream), kubectl's names
-  { section: 'Client', name: 'kubeconfig', type: 'string', default: '', help: 'Path to the kubeconfig file used to reach the API server. Without any client flag the in-cluster service account is used.' },
-  { section: 'Client', name: 'context', type: 'string', default: '', help: 'The kubeconfig context to use.' },
-  { section: 'Client', name: 'cluster', type: 'string', default: '', help: 'The kubeconfig cluster to use.' },
-  { section: 'Client', name: 'user', type: 'string', default: '', help: 'The kubeconfig user to use.' },
+  // Client: how the proxy reaches the API server (kubectl's names and semantics)
+  { section: 'Client', name: 'kubeconfig', type: 'string', default: '', help: 'Path to the kubeconfig file used to reach the API server. If no client flag is set, the in-cluster service account is used.' },
+  { section: 'Client', name: 'context', type: 'string', default: '', help: 'The name of the kubeconfig context to use.' },
+  { section: 'Client', name: 'cluster', type: 'string', default: '', help: 'The name of the kubeconfig cluster to use.' },
+  { section: 'Client', name: 'user', type: 'string', default: '', help: 'The name of the kubeconfig user to use.' },
   { section: 'Client', name: 'server', shorthand: 's', type: 'string', default: '', help: 'The address and port of the Kubernetes API server.' },
   { section: 'Client', name: 'token', type: 'string', default: '', help: 'Bearer token for authentication to the API server.', secret: true },
   { section: 'Client', name: 'certificate-authority', type: 'string', default: '', help: 'Path to a cert file for the certificate authority of the API server.' },
   { section: 'Client', name: 'client-certificate', type: 'string', default: '', help: 'Path to a client certificate file for TLS to the API server.' },
   { section: 'Client', name: 'client-key', type: 'string', default: '', help: 'Path to a client key file for TLS to the API server.' },
-  { section: 'Client', name: 'tls-server-name', type: 'string', default: '', help: 'Server name for the API server\'s certificate check. Default: the server\'s hostname.' },
-  { section: 'Client', name: 'insecure-skip-tls-verify', type: 'bool', default: 'false', help: 'Do not verify the API server\'s certificate. Insecure: for tests only.' },
-  { section: 'Client', name: 'request-timeout', type: 'duration', default: '0', help: 'Timeout for a request to the API server to answer with headers; 0 means no timeout (watch and exec are never cut).' },
+  { section: 'Client', name: 'tls-server-name', type: 'string', default: '', help: 'Server name to use for the API server\'s certificate validation. If empty, the hostname of the server is used.' },
+  { section: 'Client', name: 'insecure-skip-tls-verify', type: 'bool', default: 'false', help: 'Do not check the API server\'s certificate. This makes the connection insecure: for tests only.' },
+  { section: 'Client', name: 'request-timeout', type: 'string', default: '0', help: 'How long to wait for the API server to answer a request with headers: an integer in seconds, or with a unit (1s, 2m, 3h). 0 means no timeout; watch and exec streams are never cut.' },
 
-  // Misc
-  { section: 'Misc', name: 'v', shorthand: 'v', type: 'int', default: '0', help: 'klog-style verbosity, accepted for compatibility: 4 or more selects debug logs.' },
-  { section: 'Misc', name: 'log-level', type: 'string', default: 'info', help: 'Log level: fatal, error, warn, info, debug or trace.' },
-  { section: 'Misc', name: 'vmodule', type: 'string', default: '', help: 'Accepted for compatibility and ignored.', ignored: true },
-  { section: 'Misc', name: 'log-flush-frequency', type: 'duration', default: '5s', help: 'Accepted for compatibility and ignored: logs are written immediately.', ignored: true },
-  { section: 'Misc', name: 'version', type: 'bool', default: 'false', help: 'Print the version and exit.' },
-  { section: 'Misc', name: 'help', shorthand: 'h', type: 'bool', default: 'false', help: 'Print this help and exit.' },
-];
+  // Misc (component-base global flags)
+  { section: 'Misc', name: 'v', shorthand: 'v', type: 'int', default: '0', help: 'klog-style verbosity, accepted for compatibility: 4 or more selects debug logs, 8 or more trace logs (unless --log-level is set).' },
+  { section: 'Misc', name: 'log-level', type: 'string', default: 'info', help: 'Log level of the JSON logs on stdout: fatal, error, warn, info, debug or trace.' },
+  { section: 'Misc', name: 'vmodule', type: 'string', default: '', help: 'Accepted for compatibility (klog) and ignored.', ignored: true },
+  { section: 'Misc', name: 'log-flush-frequency', type: 'duration', default: '5s', help: 'Accepted for compatibility (klog) and ignored: logs are written immediately.', ignored: true },
+  { section: 'Misc', name: 'logtostderr', type: 'bool', default: 'true', help: 'Accepted for compatibility (klog) and ignored: logs go to stdout.', ignored: true },
+  { section: 'Misc', name: 'alsologtostderr', type: 'bool', default: 'false', help: 'Accepted for compatibility (klog) and ignored.', ignored: true },
+  { section: 'Misc', name: 'skip-headers', type: 'bool', default: 'false', help: 'Accepted for compatibility (klog) and ignored.', ignored: true },
+  { section: 'Misc', name: 'stderrthreshold', type: 'string', default: '2', help: 'Accepted for compatibility (klog) and ignored.', ignored: true },
+  { section: 'Misc', name: 'version', type: 'bool', default: 'false', help: 'Print version information and quit.' },
+  { section: 'Misc', name: 'help', shorthand: 'h', type: 'bool', default: 'false', help: 'Help for kube-oidc-proxy.' },
+] as const satisfies readonly FlagDefinition[];
 
-export const FLAGS_BY_NAME: ReadonlyMap<string, FlagDefinition> = new Map(FLAG_DEFINITIONS.map((f) => [f.name, f]));
-export const FLAGS_BY_SHORTHAND: ReadonlyMap<string, FlagDefinition> = new Map(
-  FLAG_DEFINITIONS.filter((f) => f.shorthand).map((f) => [f.shorthand!, f]),
-);
+export type FlagName = (typeof FLAG_DEFINITIONS)[number]['name'];
+/** The names of the flags of the given type(s), so typed accessors cannot read a flag as the wrong type. */
+export type FlagNameOfType<T extends FlagType> = Extract<(typeof FLAG_DEFINITIONS)[number], { readonly type: T }>['name'];
+
+export const FLAGS_BY_NAME: ReadonlyMap<string, FlagDefinition> = new Map(FLAG_DEFINITIONS.map((f: FlagDefinition) => [f.name, f]));
+
+/** How pflag names a flag in its messages: `-P, --readiness-probe-port` or `--bind-address`. */
+export function flagDisplayName(flag: FlagDefinition): string {
+  return flag.shorthand ? `-${flag.shorthand}, --${flag.name}` : `--${flag.name}`;
+}

@@ -13,9 +13,9 @@ export interface OidcConfig {
   /** Exact issuer string; compared byte for byte with the token's `iss`. */
   readonly issuerUrl: string;
   readonly clientId: string;
-  /** --oidc-ca-file as given (undefined = system roots). */
+  /** --oidc-ca-file: the PATH as given (undefined = system roots). */
   readonly caFile?: string;
-  /** Its PEM contents, read and checked once at boot. */
+  /** The CONTENTS of caFile, read once at boot and checked to hold at least one certificate (not reloaded). */
   readonly caPem?: string;
   readonly usernameClaim: string;
   /**
@@ -38,7 +38,10 @@ export interface ServingConfig {
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
   readonly tlsMinVersion: TlsVersion;
-  /** OpenSSL cipher list built from the Go-style names given on the command line; undefined = Node defaults. */
+  /**
+   * OpenSSL list of the TLS 1.2 suites named by --tls-cipher-suites (Go names mapped); undefined = Node's
+   * defaults. It never names TLS 1.3 suites, so Node keeps all of them enabled, as Go does.
+   */
   readonly tlsCiphers?: string;
 }
 
@@ -66,7 +69,9 @@ export interface ImpersonationConfig {
   readonly extraUserHeaderClientIp: boolean;
   /** --extra-user-headers key=value pairs, in command-line order; keys may repeat. */
   readonly extraUserHeaders: ReadonlyArray<readonly [string, string]>;
+  /** --disable-end-user-impersonation: refuse client Impersonate-* headers (403) instead of SubjectAccessReviews. */
   readonly disableEndUserImpersonation: boolean;
+  /** --allow-reserved-identities: let `system:` users and groups from the identity provider through. */
   readonly allowReservedIdentities: boolean;
 }
 
@@ -77,7 +82,7 @@ export interface OpsConfig {
   /** How long in-flight requests and streams may drain after SIGTERM. */
   readonly shutdownGracePeriodMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-  /** Verbosity accepted from klog-style -v for compatibility; >= 4 maps to debug. */
+  /** klog-style -v, accepted for compatibility; without --log-level, >= 4 selects debug and >= 8 trace. */
   readonly verbosity: number;
 }
 

@@ -15,7 +15,7 @@ it('lists every problem, names the flags, never echoes the token, and exits 1', 
     '--oidc-issuer-url: URL scheme must be https',
     'oidc: unsupported signing alg: "HS256"',
     '--tls-cert-file is required',
-    '--extra-user-headers: novalue must be formatted as key=value',
+    'invalid argument "novalue" for "--extra-user-headers" flag: novalue must be formatted as key=value',
   ]) {
     expect(err).toContain(expected);
   }
@@ -26,7 +26,7 @@ it('prints help with every flag and its default, and the version', async () => {
   const help = await startProxy({ waitReady: false, args: ['--help'] });
   expect(await help.exited).toBe(0);
   expect(help.stdout()).toContain('-P, --readiness-probe-port int');
-  expect(help.stdout()).toContain('(default sub)');
+  expect(help.stdout()).toContain('(default "sub")');
   expect(help.stdout()).toContain('(default 6443)');
   const version = await startProxy({ waitReady: false, args: ['--version'] });
   expect(await version.exited).toBe(0);

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { countPemCertificates, issuerUrlProblems, resolveUsernamePrefix } from '../../../src/config/oidc-settings.js';
+import { createTestCa } from '../../fixtures/tls.js';
+
+describe('resolveUsernamePrefix (kube-apiserver legacy flags)', () => {
+  it.each([
+    ['sub', '', 'https://issuer.example.com#'],
+    ['preferred_username', '', 'https://issuer.example.com#'],
+    ['email', '', ''],
+    ['sub', '-', ''],
+    ['email', '-', ''],
+    ['email', 'oidc:', 'oidc:'],
+    ['sub', 'oidc:', 'oidc:'],
+  ])('claim %j with prefix flag %j gives %j', (claim, prefix, expected) => {
+    expect(resolveUsernamePrefix('https://issuer.example.com', claim, prefix)).toBe(expected);
+  });
+});
+
+describe('issuerUrlProblems (kube-apiserver issuer URL rules)', () => {
+  it.each(['https://issuer.example.com', 'https://issuer.example.com/', 'https://idp.example.com:8443/realms/k8s'])('%s is acceptable', (url) => {
+    expect(issuerUrlProblems(url)).toEqual([]);
+  });
+
+  it.each([
+    ['http://issuer.example.com', ['URL scheme must be https, got "http"']],
+    ['https://user@issuer.example.com', ['URL must not contain a username or password']],
+    ['https://issuer.example.com?a=b', ['URL must not contain a query']],
+    ['https://issuer.example.com#x', ['URL must not contain a fragment']],
+    ['http://u:p@issuer.example.com/?q#f', ['URL scheme must be https, got "http"', 'URL must not contain a username or password', 'URL must not contain a query', 'URL must not contain a fragment']],
+    ['not a url', ['not a valid URL']],
+  ])('%s has the problems %j', (url, problems) => {
+    expect(issuerUrlProblems(url)).toEqual(problems);
+  });
+});
+
+describe('countPemCertificates', () => {
+  const ca = createTestCa();
+  const leaf = ca.issue('leaf');
+
+  it.each([
+    ['a CA certificate', ca.caPem, 1],
+    ['a bundle of two', `${ca.caPem}\n${leaf.certPem}`, 2],
+    ['a private key', leaf.keyPem, 0],
+    ['a damaged certificate', ca.caPem.replace(/\n[A-Za-z0-9+/]{20}/, '\n'), 0],
+    ['nothing', '', 0],
+  ])('finds in %s %d certificate(s)', (_what, pem, count) => {
+    expect(countPemCertificates(pem)).toBe(count);
+  });
+});
