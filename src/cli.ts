@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * kube-oidc-proxy: parse and validate every flag once, then start. A bad configuration never starts a
+ * The command line: parse and validate every flag once, then start. A bad configuration never starts a
  * half-working proxy: every problem is printed by flag name (never with secret values) and the exit code is 1.
  */
 import { bootstrap } from './bootstrap.js';
