@@ -33,7 +33,13 @@ rules:
   resources: [users, groups, serviceaccounts]
   verbs: [impersonate]
 - apiGroups: [authentication.k8s.io]
-  resources: [uids, userextras/authentication.kubernetes.io/credential-id]
+  resources:
+  - uids
+  - userextras/authentication.kubernetes.io/credential-id
+  - userextras/originaluser.jetstack.io-user
+  - userextras/originaluser.jetstack.io-groups
+  - userextras/originaluser.jetstack.io-uid
+  - userextras/originaluser.jetstack.io-extra
   verbs: [impersonate]
 - apiGroups: [authorization.k8s.io]
   resources: [subjectaccessreviews]
@@ -252,6 +258,56 @@ describe('as jane (group dev) through the proxy', () => {
       expect(event.impersonatedUser?.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
     }, 30_000);
   });
+});
+
+describe('kubectl --as through the proxy, checked against real RBAC', () => {
+  let kubeconfig: string;
+  beforeAll(async () => {
+    kubeconfig = await userKubeconfig('jane-as');
+    await cp.applyYaml(`
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: impersonate-ok-user}
+rules:
+- apiGroups: [""]
+  resources: [users]
+  resourceNames: [ok-user]
+  verbs: [impersonate]
+- apiGroups: [""]
+  resources: [groups]
+  resourceNames: [ok-group]
+  verbs: [impersonate]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: jane-impersonates-ok-user}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: impersonate-ok-user}
+subjects: [{kind: User, name: jane@example.com, apiGroup: rbac.authorization.k8s.io}]
+`);
+  });
+
+  it.each(['1.28', '1.33'])('kubectl %s --as an allowed user and group acts as that user, and the API server audit keeps jane', async (version) => {
+    const result = await cp.kubectl(['auth', 'whoami', '-o', 'json', '--as=ok-user', '--as-group=ok-group'], { kubeconfig, version });
+    expect(result.code).toBe(0);
+    const info = (JSON.parse(result.stdout) as { status: { userInfo: { username: string; groups: string[]; extra?: Record<string, string[]> } } }).status.userInfo;
+    expect(info.username).toBe('ok-user');
+    expect(info.groups).toEqual(expect.arrayContaining(['ok-group', 'system:authenticated']));
+    expect(info.extra?.['originaluser.jetstack.io-user']).toEqual(['jane@example.com']);
+    const event = await cp.waitForAuditEvent((e) => e.impersonatedUser?.username === 'ok-user');
+    expect(event.impersonatedUser?.extra?.['originaluser.jetstack.io-user']).toEqual(['jane@example.com']);
+  }, 30_000);
+
+  it.each(['1.27', '1.33'])('kubectl %s --as a user jane may not impersonate is refused with a clear message', async (version) => {
+    const result = await cp.kubectl(['get', 'pods', '-n', NS, '--as=cluster-admin-wannabe'], { kubeconfig, version });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("jane@example.com is not allowed to impersonate user 'cluster-admin-wannabe'");
+  }, 30_000);
+
+  it('kubectl --as an allowed user with a group jane may not use is refused', async () => {
+    const result = await cp.kubectl(['get', 'pods', '-n', NS, '--as=ok-user', '--as-group=system:masters'], { kubeconfig });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("jane@example.com is not allowed to impersonate group 'system:masters'");
+  }, 30_000);
 });
 
 describe("the proxy's own service account", () => {
