@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:https';
 import { connect } from 'node:net';
+import { PROXY_RBAC } from '../fixtures/proxy-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../fixtures/tls.js';
 import { type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
@@ -20,40 +21,7 @@ let ca: TestCa;
 let issuer: TestIssuer;
 let proxy: ProxyProcess;
 
-const PROXY_RBAC = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: kube-oidc-proxy}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: kube-oidc-proxy}
-rules:
-- apiGroups: [""]
-  resources: [users, groups, serviceaccounts]
-  verbs: [impersonate]
-- apiGroups: [authentication.k8s.io]
-  resources:
-  - uids
-  - userextras/authentication.kubernetes.io/credential-id
-  - userextras/originaluser.jetstack.io-user
-  - userextras/originaluser.jetstack.io-groups
-  - userextras/originaluser.jetstack.io-uid
-  - userextras/originaluser.jetstack.io-extra
-  verbs: [impersonate]
-- apiGroups: [authorization.k8s.io]
-  resources: [subjectaccessreviews]
-  verbs: [create]
-- apiGroups: [authentication.k8s.io]
-  resources: [tokenreviews]
-  verbs: [create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: kube-oidc-proxy}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kube-oidc-proxy}
-subjects: [{kind: ServiceAccount, name: kube-oidc-proxy, namespace: kube-oidc-proxy}]
-`;
+
 
 const DEV_ROLE = `
 apiVersion: rbac.authorization.k8s.io/v1
