@@ -5,6 +5,7 @@
  * Failures are not cached (as kube-apiserver).
  */
 import { createHash } from 'node:crypto';
+import { BoundedTtlMap } from '../common/bounded-ttl-map.js';
 import type { UserInfo } from './user-info.js';
 
 export interface TokenCacheOptions {
@@ -13,48 +14,30 @@ export interface TokenCacheOptions {
   readonly now?: () => number;
 }
 
-interface Entry {
-  readonly user: UserInfo;
-  readonly expiresAt: number;
-}
-
 export function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
 export class TokenCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedTtlMap<UserInfo>;
   private readonly pending = new Map<string, Promise<{ user: UserInfo; expMs: number }>>();
 
-  constructor(private readonly opts: TokenCacheOptions) {}
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  constructor(private readonly opts: TokenCacheOptions) {
+    this.entries = new BoundedTtlMap(opts.maxEntries, opts.now ?? Date.now);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** The cached user, or undefined. A hit moves the entry to the most recently used end. */
+  /** The cached user, or undefined. */
   get(key: string): UserInfo | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.user;
+    return this.entries.get(key);
   }
 
+  /** Cache for the TTL, but never past the token's own expiry. */
   set(key: string, user: UserInfo, tokenExpMs: number): void {
-    const expiresAt = Math.min(this.now() + this.opts.ttlMs, tokenExpMs);
-    if (expiresAt <= this.now()) return;
-    this.entries.delete(key);
-    this.entries.set(key, { user, expiresAt });
-    while (this.entries.size > this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, user, Math.min((this.opts.now ?? Date.now)() + this.opts.ttlMs, tokenExpMs));
   }
 
   /** Cached user, or run `verify` once for all concurrent callers with the same token. */

@@ -5,6 +5,7 @@
  * used entry goes first. Errors are never cached: they are neither an allow nor a deny.
  */
 import type { UserInfo } from '../auth/user-info.js';
+import { BoundedTtlMap } from '../common/bounded-ttl-map.js';
 import type { ImpersonationCheck } from './impersonation-request.js';
 
 export interface SarDecision {
@@ -20,11 +21,6 @@ export interface SarCacheOptions {
 }
 
 export const DEFAULT_SAR_CACHE_OPTIONS: SarCacheOptions = { maxEntries: 10_000, allowTtlMs: 5 * 60_000, denyTtlMs: 30_000 };
-
-interface Entry {
-  readonly decision: SarDecision;
-  readonly expiresAt: number;
-}
 
 /**
  * The whole question the API server answers: who asks (username, uid, groups in any order, extras) and
@@ -48,36 +44,23 @@ export function sarKey(requester: UserInfo, check: ImpersonationCheck): string {
 }
 
 export class SarCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedTtlMap<SarDecision>;
 
-  constructor(private readonly opts: SarCacheOptions = DEFAULT_SAR_CACHE_OPTIONS) {}
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  constructor(private readonly opts: SarCacheOptions = DEFAULT_SAR_CACHE_OPTIONS) {
+    this.entries = new BoundedTtlMap(opts.maxEntries, opts.now ?? Date.now);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** The cached decision, or undefined. A hit moves the entry to the most recently used end. */
+  /** The cached decision, or undefined. */
   get(key: string): SarDecision | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.now()) return undefined;
-    this.entries.set(key, entry);
-    return entry.decision;
+    return this.entries.get(key);
   }
 
   set(key: string, decision: SarDecision): void {
     const ttl = decision.allowed ? this.opts.allowTtlMs : this.opts.denyTtlMs;
-    this.entries.delete(key);
-    this.entries.set(key, { decision, expiresAt: this.now() + ttl });
-    while (this.entries.size > this.opts.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
+    this.entries.set(key, decision, (this.opts.now ?? Date.now)() + ttl);
   }
 }
