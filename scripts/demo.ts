@@ -10,7 +10,7 @@ import { ControlPlane } from '../test/e2e/harness/control-plane.js';
 import { PROXY_RBAC } from '../test/fixtures/proxy-rbac.js';
 import { TestIssuer } from '../test/fixtures/test-issuer.js';
 import { createTestCa } from '../test/fixtures/tls.js';
-import { startProxy } from '../test/integration/support/proxy-process.js';
+import { oidcProxyArgs, startProxy } from '../test/integration/support/proxy-process.js';
 
 const CLIENT_ID = 'kube-oidc-proxy-demo';
 const NS = 'demo';
@@ -45,16 +45,7 @@ const serving = ca.issue('proxy');
 let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
 try {
   proxy = await startProxy({
-    args: [
-      `--oidc-issuer-url=${issuer.url}`,
-      `--oidc-client-id=${CLIENT_ID}`,
-      `--oidc-ca-file=${ca.caCertFile}`,
-      '--oidc-username-claim=email',
-      '--oidc-groups-claim=groups',
-      `--tls-cert-file=${serving.certFile}`,
-      `--tls-private-key-file=${serving.keyFile}`,
-      `--kubeconfig=${upstream}`,
-    ],
+    args: oidcProxyArgs({ issuerUrl: issuer.url, clientId: CLIENT_ID, issuerCaFile: ca.caCertFile, certFile: serving.certFile, keyFile: serving.keyFile, kubeconfig: upstream }),
   });
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);

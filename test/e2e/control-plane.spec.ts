@@ -4,10 +4,10 @@
 // Smoke test of the e2e harness itself: a real kube-apiserver (RBAC, no anonymous access), real
 // kubectl binaries, real service-account tokens, and a kwok fake node that answers exec. Without the
 // binaries this fails in beforeAll with instructions (scripts/e2e-binaries.sh), never skips.
-import { connect } from 'node:net';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ControlPlane, kubectlHasWhoami, kubectlVersions, waitForOutput } from './harness/control-plane.js';
+import { tcpRoundTrip } from './harness/tcp.js';
 
 const versions = kubectlVersions();
 let sut: ControlPlane;
@@ -154,18 +154,7 @@ subjects: [{kind: ServiceAccount, name: reader, namespace: smoke}]
       const [, port] = await waitForOutput(forwarder, /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
 
       const message = 'hello through the tunnel';
-      const echoed = await new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(message));
-        let received = '';
-        socket.on('data', (chunk) => {
-          received += chunk.toString();
-          if (received.length >= message.length) {
-            socket.destroy();
-            resolve(received);
-          }
-        });
-        socket.on('error', reject);
-      });
+      const echoed = await tcpRoundTrip(Number(port), message);
       forwarder.kill();
 
       expect(echoed).toBe(message);

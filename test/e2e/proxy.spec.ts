@@ -5,12 +5,12 @@
 // the RBAC a platform team would grant it and a real service-account token from the TokenRequest API.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:https';
-import { connect } from 'node:net';
 import { PROXY_RBAC } from '../fixtures/proxy-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../fixtures/tls.js';
-import { type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
+import { oidcProxyArgs, type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
 import { ControlPlane, kubectlHasWhoami, kubectlVersions, waitForOutput } from './harness/control-plane.js';
+import { tcpRoundTrip } from './harness/tcp.js';
 
 const CLIENT_ID = 'kube-oidc-proxy-e2e';
 const NS = 'team-dev';
@@ -66,16 +66,7 @@ beforeAll(async () => {
   const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
   const serving = ca.issue('proxy');
   proxy = await startProxy({
-    args: [
-      `--oidc-issuer-url=${issuer.url}`,
-      `--oidc-client-id=${CLIENT_ID}`,
-      `--oidc-ca-file=${ca.caCertFile}`,
-      '--oidc-username-claim=email',
-      '--oidc-groups-claim=groups',
-      `--tls-cert-file=${serving.certFile}`,
-      `--tls-private-key-file=${serving.keyFile}`,
-      `--kubeconfig=${upstream}`,
-    ],
+    args: oidcProxyArgs({ issuerUrl: issuer.url, clientId: CLIENT_ID, issuerCaFile: ca.caCertFile, certFile: serving.certFile, keyFile: serving.keyFile, kubeconfig: upstream }),
   });
   await cp.ensureNamespace(NS);
   await cp.createFakePod(NS, 'shell');
@@ -149,18 +140,7 @@ describe('as jane (group dev) through the proxy', () => {
       try {
         const [, port] = await waitForOutput(forwarder, /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
         const message = `through the proxy ${version}`;
-        const echoed = await new Promise<string>((resolve, reject) => {
-          const socket = connect(Number(port), '127.0.0.1', () => socket.write(message));
-          let received = '';
-          socket.on('data', (chunk) => {
-            received += chunk.toString();
-            if (received.length >= message.length) {
-              socket.destroy();
-              resolve(received);
-            }
-          });
-          socket.on('error', reject);
-        });
+        const echoed = await tcpRoundTrip(Number(port), message);
         expect(echoed).toBe(message);
       } finally {
         forwarder.kill();

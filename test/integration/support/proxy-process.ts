@@ -131,3 +131,28 @@ export async function startProxy(options: StartOptions): Promise<ProxyProcess> {
   }
   return proc;
 }
+
+export interface OidcProxySetup {
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  /** CA of the issuer's TLS certificate. */
+  readonly issuerCaFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The proxy's own upstream kubeconfig. */
+  readonly kubeconfig: string;
+}
+
+/** The flags every suite and the demo start the proxy with: email usernames, groups from `groups`. */
+export function oidcProxyArgs(s: OidcProxySetup): string[] {
+  return [
+    `--oidc-issuer-url=${s.issuerUrl}`,
+    `--oidc-client-id=${s.clientId}`,
+    `--oidc-ca-file=${s.issuerCaFile}`,
+    '--oidc-username-claim=email',
+    '--oidc-groups-claim=groups',
+    `--tls-cert-file=${s.certFile}`,
+    `--tls-private-key-file=${s.keyFile}`,
+    `--kubeconfig=${s.kubeconfig}`,
+  ];
+}
