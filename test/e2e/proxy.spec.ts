@@ -5,6 +5,7 @@
 // the RBAC a platform team would grant it and a real service-account token from the TokenRequest API.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:https';
+import { OidcProviderIdp } from '../fixtures/oidc-provider-idp.js';
 import { PROXY_RBAC } from '../fixtures/proxy-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../fixtures/tls.js';
@@ -206,6 +207,41 @@ describe('as jane (group dev) through the proxy', () => {
       expect(event.impersonatedUser?.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
     }, 30_000);
   });
+});
+
+describe('with an ID token from a real identity provider (oidc-provider, scripted authorization-code login)', () => {
+  let idp: OidcProviderIdp;
+  let idpProxy: ProxyProcess;
+  beforeAll(async () => {
+    idp = await OidcProviderIdp.start(ca, 'kubernetes', { 'jane-1': { email: 'jane@example.com', groups: ['dev'] } });
+    const serving = ca.issue('idp-proxy');
+    idpProxy = await startProxy({
+      args: oidcProxyArgs({
+        issuerUrl: idp.issuer,
+        clientId: 'kubernetes',
+        issuerCaFile: ca.caCertFile,
+        certFile: serving.certFile,
+        keyFile: serving.keyFile,
+        kubeconfig: cp.writeKubeconfig('idp-proxy-upstream', { token: await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy') }),
+      }),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await idpProxy?.stop('SIGKILL');
+    await idp?.stop();
+  });
+
+  it.each(['1.28', '1.33'])('kubectl %s is jane, with her groups, and her RoleBinding applies', async (version) => {
+    await cp.applyYaml(DEV_ROLE);
+    const idToken = await idp.login('jane-1');
+    const kubeconfig = cp.writeKubeconfig(`idp-jane-${version}`, { token: idToken }, { server: idpProxy.url, caFile: ca.caCertFile });
+    const whoami = await cp.kubectl(['auth', 'whoami', '-o', 'json'], { kubeconfig, version });
+    expect(whoami.code).toBe(0);
+    const info = (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string; groups: string[] } } }).status.userInfo;
+    expect(info.username).toBe('jane@example.com');
+    expect(info.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
+    expect(await cp.kubectl(['get', 'pods', '-n', NS, '-o', 'name'], { kubeconfig, version })).toMatchObject({ code: 0, stdout: expect.stringContaining('pod/shell') });
+  }, 30_000);
 });
 
 describe('kubectl --as through the proxy, checked against real RBAC', () => {
