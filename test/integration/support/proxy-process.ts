@@ -11,6 +11,12 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
 
+/** Every proxy a test started, killed when the test process exits, so a failed setup never leaves one running. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -83,6 +89,8 @@ export async function startProxy(options: StartOptions): Promise<ProxyProcess> {
     [MAIN_JS, '--bind-address=127.0.0.1', `--secure-port=${securePort}`, `--readiness-probe-port=${opsPort}`, ...options.args],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let stdout = '';
   let stderr = '';
