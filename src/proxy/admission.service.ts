@@ -39,6 +39,11 @@ export interface AdmittedRequest {
 
 const admitted = new WeakMap<IncomingMessage, AdmittedRequest>();
 
+/** The admission result for this request, if it was admitted (for bookkeeping such as metrics). */
+export function peekAdmitted(req: IncomingMessage): AdmittedRequest | undefined {
+  return admitted.get(req);
+}
+
 /** The admission result the guard stored for this request; absence is a bug and fails closed. */
 export function admittedRequest(req: IncomingMessage): AdmittedRequest {
   const result = admitted.get(req);

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
+import { peekAdmitted } from './admission.service.js';
 import { resolveRequestInfo } from './request-info.js';
 import { UpgradeListener } from './upgrade-listener.service.js';
 
@@ -100,7 +101,8 @@ export class SecureServerService {
     const started = process.hrtime.bigint();
     res.once('close', () => {
       this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
-      const info = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      // Admitted requests already carry their RequestInfo; only refusals need it resolved here.
+      const info = peekAdmitted(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
       const seconds = info.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.observeRequest(verbLabel(info.verb, info.isResourceRequest), res.statusCode, seconds);
       // During shutdown, finish each connection after its last in-flight response.
