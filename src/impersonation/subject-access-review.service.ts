@@ -3,20 +3,16 @@
  * kube-apiserver's impersonation filter asks its authorizer (verb `impersonate`, imp.go), as a
  * SubjectAccessReview posted with the proxy's own credentials.
  *
- * Why a direct HTTPS POST rather than @kubernetes/client-node's AuthorizationV1Api: the generated client
- * builds its own connections from a KubeConfig, so it would neither share the proxy's keep-alive agent nor
- * see the service-account token as it rotates without a custom authenticator, and it has no per-call
- * deadline. UpstreamCredentialsService already owns both; the body is client-node's V1SubjectAccessReview
- * type, so the wire shape is still checked by the compiler.
+ * Posted with postReview (upstream/api-server-review.ts), which says why not client-node's generated API.
  *
  * Fails closed: any error (the proxy lacking `create` on subjectaccessreviews, a timeout, a garbled answer)
  * is a 403 for the client, never an allow, and is never cached.
  */
 import { Injectable, Logger } from '@nestjs/common';
 import type { V1SubjectAccessReview } from '@kubernetes/client-node';
-import { request } from 'node:https';
 import type { UserInfo } from '../auth/user-info.js';
 import { AdmissionError } from '../proxy/admission-error.js';
+import { postReview, ReviewFailure } from '../upstream/api-server-review.js';
 import { UpstreamCredentialsService } from '../upstream/upstream-credentials.service.js';
 import { withAuthenticatedGroup } from './header-policy.js';
 import type { ImpersonationCheck } from './impersonation-request.js';
@@ -24,21 +20,10 @@ import { SarCache, type SarDecision, sarKey } from './sar-cache.js';
 
 const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 const SAR_TIMEOUT_MS = 5_000;
-const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export const SAR_PERMISSION_MESSAGE =
   'kube-oidc-proxy cannot check impersonation: its service account is not allowed to create ' +
   'subjectaccessreviews.authorization.k8s.io (grant "create" on "subjectaccessreviews" in API group "authorization.k8s.io")';
-
-/** A failed review: the status code (if any) and a log-only detail. */
-class ReviewFailure extends Error {
-  constructor(
-    readonly status: number | undefined,
-    detail: string,
-  ) {
-    super(detail);
-  }
-}
 
 /** The SubjectAccessReview the API server's impersonation filter would evaluate for this requester and check. */
 export function subjectAccessReview(requester: UserInfo, check: ImpersonationCheck): V1SubjectAccessReview {
@@ -92,59 +77,10 @@ export class SubjectAccessReviewService {
     return decision;
   }
 
-  private post(review: V1SubjectAccessReview): Promise<SarDecision> {
-    const target = this.credentials.target;
-    const body = JSON.stringify(review);
-    const authorization = this.credentials.authorization();
-    const url = new URL(SAR_PATH.replace(/^\//, ''), target.url.href.endsWith('/') ? target.url : `${target.url.href}/`);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent: this.credentials.agent,
-          ...(target.servername ? { servername: target.servername } : {}),
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            'content-length': Buffer.byteLength(body),
-            ...(authorization ? { authorization } : {}),
-          },
-          signal: AbortSignal.timeout(SAR_TIMEOUT_MS),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_RESPONSE_BYTES) res.destroy(new ReviewFailure(res.statusCode, 'response too large'));
-            else chunks.push(c);
-          });
-          res.on('error', reject);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (status !== 200 && status !== 201) {
-              let message = '';
-              try {
-                message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
-              } catch {
-                // Not a Status body; the code alone says enough.
-              }
-              return reject(new ReviewFailure(status, message.slice(0, 500) || 'unexpected response'));
-            }
-            try {
-              const parsed = JSON.parse(text) as V1SubjectAccessReview;
-              const allowed = parsed.status?.allowed === true && parsed.status.denied !== true;
-              resolve({ allowed, ...(parsed.status?.reason ? { reason: parsed.status.reason } : {}) });
-            } catch {
-              reject(new ReviewFailure(status, 'the response is not a SubjectAccessReview'));
-            }
-          });
-        },
-      );
-      req.on('error', (err) => reject(err.name === 'AbortError' || err.name === 'TimeoutError' ? new ReviewFailure(undefined, `no answer within ${SAR_TIMEOUT_MS} ms`) : err));
-      req.end(body);
-    });
+  private async post(review: V1SubjectAccessReview): Promise<SarDecision> {
+    const parsed = (await postReview(this.credentials, SAR_PATH, review, SAR_TIMEOUT_MS)) as V1SubjectAccessReview;
+    if (typeof parsed?.status?.allowed !== 'boolean') throw new ReviewFailure(undefined, 'the response is not a SubjectAccessReview');
+    const allowed = parsed.status.allowed === true && parsed.status.denied !== true;
+    return { allowed, ...(parsed.status.reason ? { reason: parsed.status.reason } : {}) };
   }
 }
