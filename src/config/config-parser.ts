@@ -23,12 +23,6 @@ export interface ConfigParseResult {
   readonly warnings: readonly string[];
 }
 
-/**
- * Flags that parse but whose behaviour is not built yet. Refusing them beats accepting and ignoring a
- * security-relevant flag (TremoloSecurity's fork parsed --oidc-required-claim and enforced nothing).
- */
-const NOT_YET_IMPLEMENTED: readonly FlagNameOfType<'bool'>[] = ['token-passthrough', 'disable-impersonation'];
-
 const LOG_LEVELS: readonly OpsConfig['logLevel'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 const REQUEST_TIMEOUT_ERROR =
@@ -99,9 +93,6 @@ function impersonationFromFlags(ctx: ConfigContext): ImpersonationConfig {
   }
   if (config.tokenPassthroughAudiences.length > 0 && !config.tokenPassthrough) {
     ctx.warn('--token-passthrough-audiences has no effect without --token-passthrough');
-  }
-  for (const flag of NOT_YET_IMPLEMENTED) {
-    if (flags.bool(flag)) ctx.error(`--${flag} is not supported by this version of kube-oidc-proxy yet`);
   }
   return config;
 }

@@ -114,8 +114,15 @@ const MIGRATION_NOTES: readonly string[] = [
     '`-v` is honoured: 4 or more selects debug logs, 8 or more trace logs, unless `--log-level` is given. Logs are JSON on stdout.',
   '**Not accepted (yet):** the `--audit-*` flags, `--tls-sni-cert-key`, `--http2-max-streams-per-connection`, ' +
     '`--log-dir`, `--log-file`, `--log-backtrace-at`, and the kubectl flags `--namespace`, `--username`, `--password`.',
-  '**`--token-passthrough` and `--disable-impersonation` are refused** by this version until their behaviour is built, ' +
-    'rather than accepted and ignored.',
+  '**`--disable-impersonation` forwards the user\'s own bearer token.** jetstack documented that, but its code deleted ' +
+    'the token after OIDC verification and sent an anonymous request. Here the API server receives exactly the ' +
+    'OIDC token the client sent, with no impersonation headers, so it must accept that token itself. Client ' +
+    '`Impersonate-*` headers are refused with 403 in this mode.',
+  '**`--token-passthrough`** sends exactly one `Authorization` upstream (jetstack appended an empty second one), ' +
+    'caches TokenReview answers briefly by token hash (accepted 10 s, refused 5 s; jetstack sent one TokenReview per ' +
+    'request), and refuses with 401 whenever the TokenReview itself fails.',
+  '**`--trusted-proxies`** (new, default none): `X-Forwarded-For` is believed only from these peers. jetstack took ' +
+    'the first public address in `X-Forwarded-For` from anyone, so a client could choose its own `Remote-Client-IP`.',
   '**TLS:** `--tls-min-version` accepts `VersionTLS12` (the default) and `VersionTLS13`; TLS 1.0 and 1.1 are refused. ' +
     '`--tls-cipher-suites` takes Go\'s names; the suites Go calls insecure (RC4, 3DES, CBC-SHA256) are refused instead of ' +
     'accepted with a warning. TLS 1.3 suites are always enabled, as in Go.',

@@ -43,6 +43,11 @@ export interface ServingConfig {
    * defaults. It never names TLS 1.3 suites, so Node keeps all of them enabled, as Go does.
    */
   readonly tlsCiphers?: string;
+  /**
+   * --trusted-proxies: CIDRs (or bare IPs) of load balancers whose X-Forwarded-For is believed. Empty: the
+   * socket peer is always the client. Validated at boot; matched by proxy/client-address.ts.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 /** Raw upstream-client flags. Resolution into a concrete target (kubeconfig, in-cluster) is the Upstream module's job. */

@@ -5,6 +5,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { ConfigContext } from './config-context.js';
+import { parseTrustedProxies } from '../proxy/client-address.js';
 import { countPemCertificates } from './oidc-settings.js';
 import type { ServingConfig, TlsVersion } from './proxy-config.js';
 
@@ -129,7 +130,12 @@ export function servingConfigFromFlags(ctx: ConfigContext): ServingConfig {
   checkKeyPair(ctx, tlsCertFile, tlsKeyFile);
   const minVersion = tlsMinVersionFromFlags(ctx);
   const { tlsCiphers, onlyTls13 } = cipherSuitesFromFlags(ctx, minVersion);
+  const trustedProxies = flags.strings('trusted-proxies');
+  for (const entry of parseTrustedProxies(trustedProxies).invalid) {
+    ctx.error(`--trusted-proxies: ${JSON.stringify(entry)} is not an IP address or CIDR (e.g. 10.0.0.0/8)`);
+  }
   return {
+    trustedProxies,
     bindAddress: flags.string('bind-address'),
     securePort,
     tlsCertFile,

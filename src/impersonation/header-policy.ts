@@ -72,6 +72,23 @@ export function sanitizeInboundHeaders(headers: IncomingHttpHeaders): OutgoingHt
   return out;
 }
 
+/**
+ * The client's own Impersonate-* header lines, one value per line as sent, for requests forwarded with the
+ * client's credential (token passthrough): the API server authorizes them against that credential's
+ * identity, exactly as if the client had called it directly. Headers the client names in `Connection` are
+ * hop-by-hop and stay behind, like every other such header.
+ */
+export function clientImpersonationHeaders(headers: IncomingHttpHeaders, rawHeaders: readonly string[]): OutgoingHttpHeaders {
+  const named = connectionNamedHeaders(headers);
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!name.startsWith('impersonate') || named.has(name)) continue;
+    (out[name] ??= []).push(rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
 /** Every inbound header whose name starts with `impersonate` (case-insensitive), as sent. */
 export function impersonationHeaderNames(rawHeaders: readonly string[]): string[] {
   const names: string[] = [];

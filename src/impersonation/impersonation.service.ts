@@ -61,6 +61,14 @@ export class ImpersonationService {
     );
   }
 
+  /** 403 for any header that starts with `impersonate`, in any case, including Impersonate-Uid (which jetstack missed). */
+  refuseClientImpersonation(req: IncomingMessage): void {
+    const names = impersonationHeaderNames(req.rawHeaders);
+    if (names.length > 0) {
+      throw new AdmissionError('Forbidden', IMPERSONATION_DISABLED_MESSAGE, `refused client impersonation headers: ${names.join(', ')}`);
+    }
+  }
+
   /**
    * The identity the API server will authorize. Without Impersonate-* headers: the authenticated user plus
    * the configured extras. With them (`kubectl --as`): every check kube-apiserver would make, as
@@ -69,13 +77,7 @@ export class ImpersonationService {
    */
   async outboundIdentity(req: IncomingMessage, user: UserInfo, client: ClientAddress): Promise<ImpersonationDecision> {
     if (user.username === '') throw new AdmissionError('Forbidden', NO_USERNAME_MESSAGE, 'authenticated user has an empty username');
-    if (this.config.impersonation.disableEndUserImpersonation) {
-      // Any header that starts with `impersonate`, in any case, including Impersonate-Uid (which jetstack missed).
-      const names = impersonationHeaderNames(req.rawHeaders);
-      if (names.length > 0) {
-        throw new AdmissionError('Forbidden', IMPERSONATION_DISABLED_MESSAGE, `refused client impersonation headers: ${names.join(', ')}`);
-      }
-    }
+    if (this.config.impersonation.disableEndUserImpersonation) this.refuseClientImpersonation(req);
     const requested = parseImpersonationRequest(req.rawHeaders);
     if (!requested) {
       return {

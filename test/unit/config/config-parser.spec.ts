@@ -91,6 +91,10 @@ describe('parseConfig', () => {
     [['--insecure-skip-tls-verify'], 'upstream.insecureSkipTlsVerify', true],
     [['--request-timeout=30'], 'upstream.requestTimeoutMs', 30_000],
     [['--request-timeout=1m'], 'upstream.requestTimeoutMs', 60_000],
+    [['--trusted-proxies=10.0.0.0/8,192.168.1.7,fd00::/8'], 'serving.trustedProxies', ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']],
+    [[], 'serving.trustedProxies', []],
+    [['--token-passthrough'], 'impersonation.tokenPassthrough', true],
+    [['--disable-impersonation'], 'impersonation.disableImpersonation', true],
     [['--token-passthrough-audiences=a,b'], 'impersonation.tokenPassthroughAudiences', ['a', 'b']],
     [['--extra-user-header-client-ip'], 'impersonation.extraUserHeaderClientIp', true],
     [['--extra-user-headers=key1=foo,key2=bar', '--extra-user-headers=key1=baz'], 'impersonation.extraUserHeaders', [['key1', 'foo'], ['key2', 'bar'], ['key1', 'baz']]],
@@ -144,6 +148,8 @@ describe('parseConfig', () => {
     [['--tls-min-version=TLSv1.2'], '--tls-min-version: unknown tls version "TLSv1.2"; use VersionTLS12 or VersionTLS13'],
     [['--tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA'], '--tls-cipher-suites: cipher suite TLS_RSA_WITH_RC4_128_SHA is insecure and not supported'],
     [['--tls-cipher-suites=ECDHE-RSA-AES128-GCM-SHA256'], "--tls-cipher-suites: Cipher suite ECDHE-RSA-AES128-GCM-SHA256 not supported or doesn't exist"],
+    [['--trusted-proxies=10.0.0.0/33'], '--trusted-proxies: "10.0.0.0/33" is not an IP address or CIDR (e.g. 10.0.0.0/8)'],
+    [['--trusted-proxies=10.0.0.0/8,lb.example.com'], '--trusted-proxies: "lb.example.com" is not an IP address or CIDR (e.g. 10.0.0.0/8)'],
     // Client
     [['--kubeconfig=/nonexistent/kubeconfig'], '--kubeconfig: cannot read /nonexistent/kubeconfig: ENOENT'],
     [['--certificate-authority=/denied/ca.crt'], '--certificate-authority: cannot read /denied/ca.crt: EACCES'],
@@ -153,8 +159,6 @@ describe('parseConfig', () => {
     [['--request-timeout=-1s'], '--request-timeout must not be negative'],
     // Kube-OIDC-Proxy and Misc
     [['--extra-user-headers==v'], '--extra-user-headers: the key of a key=value pair must not be empty'],
-    [['--token-passthrough'], '--token-passthrough is not supported by this version of kube-oidc-proxy yet'],
-    [['--disable-impersonation'], '--disable-impersonation is not supported by this version of kube-oidc-proxy yet'],
     [['--shutdown-grace-period=-1s'], '--shutdown-grace-period must not be negative'],
     [['--log-level=loud'], '--log-level: unknown level "loud"; use one of fatal, error, warn, info, debug, trace'],
     [['--foo'], 'unknown flag: --foo'],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  clientImpersonationHeaders,
   connectionNamedHeaders,
   escapeExtraKey,
   impersonationHeaderNames,
@@ -129,5 +130,17 @@ describe('withAuthenticatedGroup', () => {
     [['system:unauthenticated'], ['system:unauthenticated']],
   ])('finalises %j to %j like kube-apiserver', (groups, expected) => {
     expect(withAuthenticatedGroup(groups)).toEqual(expected);
+  });
+});
+
+describe('clientImpersonationHeaders', () => {
+  it("keeps the client's Impersonate-* lines, one value per line as sent, and nothing else", () => {
+    const raw = ['Impersonate-User', 'alice', 'Impersonate-Group', 'a,b', 'impersonate-group', 'ops', 'Accept', 'x', 'Impersonate-Extra-Scopes', 'read'];
+    expect(clientImpersonationHeaders({}, raw)).toEqual({ 'impersonate-user': ['alice'], 'impersonate-group': ['a,b', 'ops'], 'impersonate-extra-scopes': ['read'] });
+  });
+
+  it('leaves behind the ones the client names in Connection (hop-by-hop)', () => {
+    const raw = ['Impersonate-User', 'alice', 'Impersonate-Group', 'ops', 'Connection', 'Impersonate-Group'];
+    expect(clientImpersonationHeaders({ connection: 'Impersonate-Group' }, raw)).toEqual({ 'impersonate-user': ['alice'] });
   });
 });
