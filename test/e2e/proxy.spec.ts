@@ -294,6 +294,63 @@ subjects: [{kind: User, name: jane@example.com, apiGroup: rbac.authorization.k8s
   }, 30_000);
 });
 
+describe('as a CI job with a service-account token, through a proxy with --token-passthrough', () => {
+  let passthrough: ProxyProcess;
+  const CI_RBAC = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ci-reader, namespace: ${NS}}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ci-deployer, namespace: ${NS}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ci-reader}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ci}]
+`;
+  beforeAll(async () => {
+    const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy');
+    const serving = ca.issue('proxy-passthrough');
+    passthrough = await startProxy({
+      args: [
+        `--oidc-issuer-url=${issuer.url}`,
+        `--oidc-client-id=${CLIENT_ID}`,
+        `--oidc-ca-file=${ca.caCertFile}`,
+        '--oidc-username-claim=email',
+        `--tls-cert-file=${serving.certFile}`,
+        `--tls-private-key-file=${serving.keyFile}`,
+        `--kubeconfig=${cp.writeKubeconfig('proxy-upstream-passthrough', { token: saToken })}`,
+        '--token-passthrough',
+      ],
+    });
+  }, 60_000);
+  afterAll(async () => passthrough?.stop('SIGKILL'));
+
+  it('the real TokenReview accepts the token and the API server authorizes the service account itself', async () => {
+    const ciToken = await cp.createServiceAccountToken('ci', 'deployer');
+    await cp.applyYaml(CI_RBAC);
+    const kubeconfig = cp.writeKubeconfig('ci-deployer', { token: ciToken }, { server: passthrough.url, caFile: ca.caCertFile });
+    const allowed = await cp.kubectl(['get', 'pods', '-n', NS, '-o', 'name'], { kubeconfig });
+    expect(allowed.stderr).toBe('');
+    expect(allowed.stdout).toContain('pod/shell');
+    const refused = await cp.kubectl(['get', 'pods', '-n', 'default'], { kubeconfig });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('system:serviceaccount:ci:deployer');
+    expect(passthrough.stdout()).toContain('AuSuccess');
+    expect(passthrough.output()).not.toContain(ciToken);
+  }, 60_000);
+
+  it('a token the API server does not know is refused with Unauthorized', async () => {
+    const kubeconfig = cp.writeKubeconfig('ci-bogus', { token: 'not-a-real-token' }, { server: passthrough.url, caFile: ca.caCertFile });
+    const result = await cp.kubectl(['get', 'pods', '-n', NS], { kubeconfig });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/Unauthorized|the server has asked for the client to provide credentials/);
+  }, 30_000);
+});
+
 describe("the proxy's own service account", () => {
   it('without impersonation rights, the user gets a clear 403 naming what the proxy may not do', async () => {
     await cp.kubectl(['delete', 'clusterrolebinding', 'kube-oidc-proxy']);
