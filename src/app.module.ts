@@ -10,6 +10,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { ProxyConfig } from './config/proxy-config.js';
+import { DiscoveryModule } from './discovery/discovery.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ImpersonationModule } from './impersonation/impersonation.module.js';
 import { AdmissionGuard } from './proxy/admission.guard.js';
@@ -59,6 +60,8 @@ export class AppModule {
         AuditModule,
         UpstreamModule,
         HealthModule,
+        // Off by default: only --oidc-discovery-bind-address loads it (and its /ready indicator).
+        ...(config.discovery ? [DiscoveryModule] : []),
       ],
       controllers: [ProxyController],
       providers: [AdmissionService, AdmissionGuard, ProxyExceptionFilter, UpgradeListener, SecureServerService],

@@ -5,6 +5,7 @@ import type { RequestListener } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { ProxyConfig } from './config/proxy-config.js';
+import { DiscoveryServerService } from './discovery/discovery-server.service.js';
 import { OpsServerService } from './health/ops-server.service.js';
 import { ServingStateService } from './health/serving-state.service.js';
 import { SecureServerService } from './proxy/secure-server.service.js';
@@ -12,13 +13,16 @@ import { SecureServerService } from './proxy/secure-server.service.js';
 export interface RunningProxy {
   readonly securePort: number;
   readonly opsPort: number;
+  /** The OIDC discovery listener's port, when --oidc-discovery-bind-address is set. */
+  readonly discoveryPort?: number;
   /** Graceful stop: readiness drops first, then the listener drains for up to the grace period. */
   shutdown(): Promise<void>;
 }
 
 /**
  * Start order matters for readiness: modules initialise (issuer discovery begins in the background), the
- * ops listener comes up (so probes get honest 503s while starting), then the secure listener; only then
+ * ops listener comes up (so probes get honest 503s while starting), then the optional OIDC discovery
+ * listener, then the secure listener; only then
  * is the process marked serving.
  */
 export async function bootstrap(config: ProxyConfig): Promise<RunningProxy> {
@@ -34,6 +38,8 @@ export async function bootstrap(config: ProxyConfig): Promise<RunningProxy> {
 
   const state = app.get(ServingStateService);
   const opsPort = await app.get(OpsServerService).listen();
+  // Before the secure listener, like the ops listener: its documents are fetched in the background already.
+  const discoveryPort = config.discovery ? await app.get(DiscoveryServerService).listen() : undefined;
   const secure = app.get(SecureServerService);
   const securePort = await secure.listen(app.getHttpAdapter().getInstance() as RequestListener);
   state.markServing();
@@ -46,5 +52,5 @@ export async function bootstrap(config: ProxyConfig): Promise<RunningProxy> {
       await secure.drain(config.ops.shutdownGracePeriodMs);
       await app.close();
     })());
-  return { securePort, opsPort, shutdown };
+  return { securePort, opsPort, ...(discoveryPort !== undefined ? { discoveryPort } : {}), shutdown };
 }

@@ -8,10 +8,10 @@
 /** pflag value types, named as pflag's `Type()` reports them (`ip` is net.IP, as for kube-apiserver's --bind-address). */
 export type FlagType = 'bool' | 'string' | 'int' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
 
-export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Client' | 'Misc';
+export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Client' | 'OIDC Discovery' | 'Misc';
 
-/** jetstack's section order (its "Audit" section will sit between Secure Serving and Client). */
-export const FLAG_SECTIONS: readonly FlagSection[] = ['Kube-OIDC-Proxy', 'OIDC', 'Secure Serving', 'Client', 'Misc'];
+/** jetstack's section order (its "Audit" section will sit between Secure Serving and Client); OIDC Discovery is ours. */
+export const FLAG_SECTIONS: readonly FlagSection[] = ['Kube-OIDC-Proxy', 'OIDC', 'Secure Serving', 'Client', 'OIDC Discovery', 'Misc'];
 
 export interface FlagDefinition {
   readonly name: string;
@@ -74,6 +74,16 @@ export const FLAG_DEFINITIONS = [
   { section: 'Client', name: 'tls-server-name', type: 'string', default: '', help: 'Server name to use for the API server\'s certificate validation. If empty, the hostname of the server is used.' },
   { section: 'Client', name: 'insecure-skip-tls-verify', type: 'bool', default: 'false', help: 'Do not check the API server\'s certificate. This makes the connection insecure: for tests only.' },
   { section: 'Client', name: 'request-timeout', type: 'string', default: '0', help: 'How long to wait for the API server to answer a request with headers: an integer in seconds, or with a unit (1s, 2m, 3h). 0 means no timeout; watch and exec streams are never cut.' },
+
+  // OIDC Discovery: re-serving the API server's service-account issuer documents (kube-oidc-gateway's job)
+  { section: 'OIDC Discovery', name: 'oidc-discovery-bind-address', type: 'string', default: '', help: 'host:port of a separate listener that publicly serves the API server\'s service-account issuer documents, GET/HEAD /.well-known/openid-configuration and /openid/v1/jwks, without authentication (for IRSA, GCP/Azure workload identity, Vault). Empty (the default) turns the feature off.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-tls-cert-file', type: 'string', default: '', help: 'PEM certificate for the discovery listener; with --oidc-discovery-tls-private-key-file it serves HTTPS instead of plain HTTP. Re-read when it changes.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-tls-private-key-file', type: 'string', default: '', help: 'PEM private key matching --oidc-discovery-tls-cert-file. Re-read when it changes.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-public-url', type: 'string', default: '', help: 'The public base URL of the discovery listener (http or https, no query). When set, jwks_uri in the discovery document is rewritten to <url>/openid/v1/jwks; the issuer is served as the API server states it.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-cache-ttl', type: 'duration', default: '60s', help: 'How long a document fetched from the API server is served before it is fetched again. When the API server fails, the last good copy keeps being served.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-client-cache-ttl', type: 'duration', default: '1h', help: 'max-age of the Cache-Control header sent to clients (whole seconds).' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-upstream-timeout', type: 'duration', default: '5s', help: 'How long the API server may take to answer a discovery document fetch.' },
+  { section: 'OIDC Discovery', name: 'oidc-discovery-pretty', type: 'bool', default: 'false', help: 'Pretty-print the served JSON (2-space indentation).' },
 
   // Misc (component-base global flags)
   { section: 'Misc', name: 'v', shorthand: 'v', type: 'int', default: '0', help: 'klog-style verbosity, accepted for compatibility: 4 or more selects debug logs, 8 or more trace logs (unless --log-level is set).' },

@@ -91,12 +91,28 @@ export interface OpsConfig {
   readonly verbosity: number;
 }
 
+/** The optional OIDC discovery listener (src/discovery); present only with --oidc-discovery-bind-address. */
+export interface DiscoveryConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Both or neither: HTTPS with this pair (re-read as it rotates), else plain HTTP. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+  /** Without a trailing slash; jwks_uri becomes `${publicUrl}/openid/v1/jwks`. */
+  readonly publicUrl?: string;
+  readonly cacheTtlMs: number;
+  readonly clientCacheTtlSeconds: number;
+  readonly upstreamTimeoutMs: number;
+  readonly pretty: boolean;
+}
+
 export interface ProxyConfig {
   readonly oidc: OidcConfig;
   readonly serving: ServingConfig;
   readonly upstream: UpstreamFlags;
   readonly impersonation: ImpersonationConfig;
   readonly ops: OpsConfig;
+  readonly discovery?: DiscoveryConfig;
 }
 
 /** DI token for the frozen ProxyConfig. */

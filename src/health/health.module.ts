@@ -15,6 +15,6 @@ import { ServingStateService } from './serving-state.service.js';
   // terminus logs every failed check; a not-yet-ready proxy is probed every few seconds, so stay quiet.
   imports: [TerminusModule.forRoot({ logger: false }), AuthModule],
   providers: [ServingStateService, MetricsService, ReadinessService, OpsServerService],
-  exports: [ServingStateService, MetricsService, OpsServerService],
+  exports: [ServingStateService, MetricsService, OpsServerService, ReadinessService],
 })
 export class HealthModule {}

@@ -17,6 +17,7 @@ export function verbLabel(verb: string, isResourceRequest: boolean): string {
 }
 
 export type AuthOutcome = 'success' | 'failure';
+export type DiscoveryDocumentLabel = 'openid-configuration' | 'jwks' | 'other';
 
 /**
  * Prometheus metrics. Labels are a closed set (verb, code class, outcome, upgrade protocol): never user
@@ -51,6 +52,25 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly discoveryResponses = new Counter({
+    name: 'kube_oidc_proxy_discovery_responses_total',
+    help: 'Answers of the OIDC discovery listener, by document and status code class.',
+    labelNames: ['document', 'code_class'] as const,
+    registers: [this.registry],
+  });
+  private readonly discoveryFetches = new Counter({
+    name: 'kube_oidc_proxy_discovery_upstream_fetches_total',
+    help: 'Fetches of the OIDC discovery documents from the API server, by document and outcome.',
+    labelNames: ['document', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly discoveryStale = new Counter({
+    name: 'kube_oidc_proxy_discovery_stale_served_total',
+    help: 'Discovery answers served from an expired copy because the API server could not be fetched from.',
+    labelNames: ['document'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kube_oidc_proxy_' });
   }
@@ -62,6 +82,19 @@ export class MetricsService {
 
   observeAuthentication(outcome: AuthOutcome): void {
     this.authentications.inc({ outcome });
+  }
+
+  /** `document` is one of the two fixed discovery documents, never a request path. */
+  observeDiscoveryResponse(document: DiscoveryDocumentLabel, code: number): void {
+    this.discoveryResponses.inc({ document, code_class: codeClass(code) });
+  }
+
+  observeDiscoveryFetch(document: DiscoveryDocumentLabel, outcome: 'success' | 'failure'): void {
+    this.discoveryFetches.inc({ document, outcome });
+  }
+
+  observeDiscoveryStaleServed(document: DiscoveryDocumentLabel): void {
+    this.discoveryStale.inc({ document });
   }
 
   tunnelOpened(protocol: 'spdy' | 'websocket'): () => void {

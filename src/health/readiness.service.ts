@@ -3,6 +3,12 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
 import { ServingStateService } from './serving-state.service.js';
 
+/** A readiness condition contributed by an optional module (only registered when that module is enabled). */
+export interface ReadinessCondition {
+  readonly up: boolean;
+  readonly message?: string;
+}
+
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly body: unknown;
@@ -16,12 +22,19 @@ export interface ReadinessReport {
  */
 @Injectable()
 export class ReadinessService {
+  private readonly extra = new Map<string, () => ReadinessCondition>();
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly auth: OidcAuthenticatorService,
     private readonly state: ServingStateService,
   ) {}
+
+  /** Adds a named indicator to /ready; optional modules call this only when they are turned on. */
+  addIndicator(name: string, condition: () => ReadinessCondition): void {
+    this.extra.set(name, condition);
+  }
 
   async check(): Promise<ReadinessReport> {
     try {
@@ -35,6 +48,11 @@ export class ReadinessService {
           const phase = this.state.current;
           return phase === 'serving' ? serving.up() : serving.down({ message: phase });
         },
+        ...[...this.extra].map(([name, condition]) => () => {
+          const indicator = this.indicators.check(name);
+          const { up, message } = condition();
+          return up ? indicator.up() : indicator.down(message !== undefined ? { message } : {});
+        }),
       ]);
       return { ready: true, body };
     } catch (err) {
