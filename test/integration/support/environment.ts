@@ -30,6 +30,8 @@ export interface EnvironmentOptions extends Partial<Pick<StartOptions, 'waitRead
   /** Flags replacing the standard OIDC flags. */
   readonly oidcArgs?: readonly string[];
   readonly extraArgs?: readonly string[];
+  /** Runs after the fakes start and before the proxy does (e.g. to make the fake API server fail from the outset). */
+  readonly beforeStart?: (fakes: { readonly upstream: RecordingApiServer; readonly issuer: TestIssuer }) => void;
 }
 
 export function writeKubeconfig(dir: string, server: string, caPem: string, token: string): string {
@@ -62,6 +64,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     '--oidc-username-claim=email',
     '--oidc-groups-claim=groups',
   ];
+  options.beforeStart?.({ upstream, issuer });
   let proxy: ProxyProcess;
   try {
     proxy = await startProxy({
