@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the real control-plane binaries the e2e suite runs against:
 #   kube-apiserver and etcd from the wrapper module in test/e2e/fixtures-go (versions pinned there),
-#   kwok from sigs.k8s.io/kwok at KWOK_VERSION below.
+#   kwok from sigs.k8s.io/kwok at KWOK_VERSION below,
+#   helm from helm.sh/helm/v3 at HELM_VERSION below (the chart tests lint, render and install with it).
 # Binaries, Go module cache and Go build cache live under ~/.cache/kube-oidc-proxy-e2e, never in the repo.
 #
 # Machines without Go can supply binaries instead:
 #   KUBEBUILDER_ASSETS=<dir holding kube-apiserver and etcd>
-#   E2E_KUBE_APISERVER=<path>  E2E_ETCD=<path>  E2E_KWOK=<path>   (each wins over the cache)
+#   E2E_KUBE_APISERVER=<path>  E2E_ETCD=<path>  E2E_KWOK=<path>  E2E_HELM=<path>   (each wins over the cache)
 #
 # Usage: scripts/e2e-binaries.sh            build what is missing, print where everything is
 #        scripts/e2e-binaries.sh --bin-dir  print only the cache's bin directory (no build)
 set -euo pipefail
 
 KWOK_VERSION=v0.8.0
+HELM_VERSION=v3.22.0
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fixtures_dir="$repo_root/test/e2e/fixtures-go"
@@ -56,7 +58,7 @@ explicit_path() {
   local name="$1" var="$2"
   if [[ -n "${!var:-}" ]]; then
     echo "${!var}"
-  elif [[ -n "${KUBEBUILDER_ASSETS:-}" && "$name" != kwok ]]; then
+  elif [[ -n "${KUBEBUILDER_ASSETS:-}" && "$name" != kwok && "$name" != helm ]]; then
     echo "$KUBEBUILDER_ASSETS/$name"
   fi
 }
@@ -112,7 +114,7 @@ build_one() {
   fi
   command -v go >/dev/null 2>&1 ||
     fail "$name is not built and Go is not installed: install Go ≥ 1.26, or set $var (or KUBEBUILDER_ASSETS)"
-  echo "• $name $version: building (cold, on 2 cores: kube-apiserver ~11 min, kwok ~3 min, etcd ~1 min)"
+  echo "• $name $version: building (cold, on 2 cores: kube-apiserver ~11 min, kwok ~3 min, helm ~4 min, etcd ~1 min)"
   rm -f "$stamp" "$target.tmp"
   run_logged "$name $version" "$log_dir/$name-$version.log" "$build" "$target.tmp"
   mv -f "$target.tmp" "$target"
@@ -136,6 +138,24 @@ build_etcd() {
     go_env nice -n 10 go build -v -trimpath -ldflags="-s -w" -o "$1" go.etcd.io/etcd/server/v3
 }
 
+build_helm() {
+  # helm's go.mod has no replace directives either. The -X stamps are the ones Helm's own Makefile sets:
+  # without them `helm version` reports a development build and `helm template`/`lint` assume Kubernetes
+  # v1.20 (failing any chart with a newer kubeVersion); the Kubernetes version is the client-go helm uses.
+  local gobin gomod client_go k8s_minor
+  gomod="$(go_env go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | awk -F'"' '$2 == "GoMod" { print $4 }')" &&
+    client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$gomod")" || return 1
+  k8s_minor="${client_go#v0.}"
+  k8s_minor="${k8s_minor%%.*}"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" p
+  for p in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$k8s_minor"
+  done
+  gobin="$(mktemp -d)"
+  go_env GOBIN="$gobin" nice -n 10 go install -v -trimpath -ldflags="$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" &&
+    mv "$gobin/helm" "$1" && rmdir "$gobin"
+}
+
 build_kwok() {
   # kwok has no replace directives, so a plain module-mode build at the pinned version works.
   local gobin
@@ -144,10 +164,10 @@ build_kwok() {
     mv "$gobin/kwok" "$1" && rmdir "$gobin"
 }
 
-echo "e2e-binaries: Kubernetes $k8s_version, etcd $etcd_version, kwok $KWOK_VERSION"
+echo "e2e-binaries: Kubernetes $k8s_version, etcd $etcd_version, kwok $KWOK_VERSION, helm $HELM_VERSION"
 echo "e2e-binaries: cache $cache_root"
 # A wrong path from the environment should fail now, not after a long build of the others.
-for name in kube-apiserver etcd kwok; do
+for name in kube-apiserver etcd kwok helm; do
   supplied="$(explicit_path "$name" "$(env_var_for "$name")")"
   [[ -z "$supplied" || -x "$supplied" ]] ||
     fail "$name from the environment ($supplied) is not an executable file"
@@ -155,8 +175,9 @@ done
 build_one kube-apiserver "$k8s_version" E2E_KUBE_APISERVER build_kube_apiserver
 build_one etcd "$etcd_version" E2E_ETCD build_etcd
 build_one kwok "$KWOK_VERSION" E2E_KWOK build_kwok
+build_one helm "$HELM_VERSION" E2E_HELM build_helm
 
-for name in kube-apiserver etcd kwok; do
+for name in kube-apiserver etcd kwok helm; do
   path="$(explicit_path "$name" "$(env_var_for "$name")")"
   path="${path:-$bin_dir/$name}"
   "$path" --version >/dev/null 2>&1 || "$path" version >/dev/null 2>&1 ||

@@ -1,0 +1,159 @@
+{{/* Names and labels. */}}
+{{- define "kube-oidc-proxy.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kube-oidc-proxy.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "kube-oidc-proxy.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kube-oidc-proxy.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.image" -}}
+{{- $repo := required "image.repository is required: build the image (README, Container image) and push it to your registry" .Values.image.repository -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding tls.crt and tls.key (and ca.crt when cert-manager or the chart generated it). */}}
+{{- define "kube-oidc-proxy.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "kube-oidc-proxy.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.dnsNames" -}}
+{{- $fullname := include "kube-oidc-proxy.fullname" . -}}
+{{- $names := list $fullname (printf "%s.%s" $fullname .Release.Namespace) (printf "%s.%s.svc" $fullname .Release.Namespace) (printf "%s.%s.svc.%s" $fullname .Release.Namespace .Values.tls.clusterDomain) -}}
+{{- if .Values.ingress.enabled -}}
+{{- range .Values.ingress.hosts -}}
+{{- $names = append $names .host -}}
+{{- end -}}
+{{- end -}}
+{{- $names = concat $names .Values.tls.extraDnsNames -}}
+{{- toJson (uniq $names) -}}
+{{- end -}}
+
+{{/*
+The extras added to every impersonated identity, as a JSON map of key -> list of values, from either the
+map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.headers.
+*/}}
+{{- define "kube-oidc-proxy.extraHeaders" -}}
+{{- $headers := .Values.extraImpersonationHeaders.headers -}}
+{{- $out := dict -}}
+{{- if kindIs "string" $headers -}}
+{{- range $pair := splitList "," $headers -}}
+{{- $pair = trim $pair -}}
+{{- if $pair -}}
+{{- if not (contains "=" $pair) -}}
+{{- fail (printf "extraImpersonationHeaders.headers: %q must be formatted as key=value" $pair) -}}
+{{- end -}}
+{{- $kv := splitn "=" 2 $pair -}}
+{{- $_ := set $out $kv._0 (append (get $out $kv._0 | default list) $kv._1) -}}
+{{- end -}}
+{{- end -}}
+{{- else -}}
+{{- range $key, $value := $headers -}}
+{{- $_ := set $out $key (kindIs "slice" $value | ternary $value (list $value)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* Every flag the proxy starts with, one per line. Only flags listed in docs/flags.md. */}}
+{{- define "kube-oidc-proxy.args" -}}
+{{- $oidc := .Values.oidc -}}
+{{- if .Values.tokenPassthrough.enabled -}}
+{{- fail "tokenPassthrough.enabled: this release of kube-oidc-proxy refuses --token-passthrough until the feature is built (docs/flags.md); keep it false" -}}
+{{- end -}}
+- {{ printf "--oidc-issuer-url=%s" (required "oidc.issuerUrl is required" $oidc.issuerUrl | toString) | quote }}
+- {{ printf "--oidc-client-id=%s" (required "oidc.clientId is required" $oidc.clientId | toString) | quote }}
+{{- if $oidc.caPEM }}
+- "--oidc-ca-file=/etc/kube-oidc-proxy/oidc/ca.pem"
+{{- end }}
+- {{ printf "--oidc-username-claim=%s" (toString $oidc.usernameClaim) | quote }}
+{{- if $oidc.usernamePrefix }}
+- {{ printf "--oidc-username-prefix=%s" (toString $oidc.usernamePrefix) | quote }}
+{{- end }}
+{{- if $oidc.groupsClaim }}
+- {{ printf "--oidc-groups-claim=%s" (toString $oidc.groupsClaim) | quote }}
+{{- end }}
+{{- if $oidc.groupsPrefix }}
+- {{ printf "--oidc-groups-prefix=%s" (toString $oidc.groupsPrefix) | quote }}
+{{- end }}
+{{- if $oidc.signingAlgs }}
+- {{ printf "--oidc-signing-algs=%s" (join "," $oidc.signingAlgs | toString) | quote }}
+{{- end }}
+{{- /* jetstack#194: the jetstack chart rendered these into --oidc-signing-algs. One flag per claim. */}}
+{{- range $claim, $value := $oidc.requiredClaims }}
+- {{ printf "--oidc-required-claim=%s=%s" (toString $claim) (toString $value) | quote }}
+{{- end }}
+- "--secure-port=6443"
+- "--tls-cert-file=/etc/kube-oidc-proxy/tls/tls.crt"
+- "--tls-private-key-file=/etc/kube-oidc-proxy/tls/tls.key"
+- "--readiness-probe-port=8080"
+- {{ printf "--shutdown-grace-period=%ss" (toString .Values.shutdownGracePeriodSeconds) | quote }}
+- {{ printf "--log-level=%s" (toString .Values.logLevel) | quote }}
+{{- if not .Values.impersonation.endUser }}
+- "--disable-end-user-impersonation"
+{{- end }}
+{{- if .Values.allowReservedIdentities }}
+- "--allow-reserved-identities"
+{{- end }}
+{{- if .Values.extraImpersonationHeaders.clientIP }}
+- "--extra-user-header-client-ip"
+{{- end }}
+{{- range $key, $values := include "kube-oidc-proxy.extraHeaders" . | fromJson }}
+{{- range $values }}
+- {{ printf "--extra-user-headers=%s=%s" (toString $key) (toString .) | quote }}
+{{- end }}
+{{- end }}
+{{- range $flag, $value := .Values.extraArgs }}
+{{- if kindIs "slice" $value }}
+{{- range $value }}
+- {{ printf "--%s=%s" (toString $flag) (toString .) | quote }}
+{{- end }}
+{{- else }}
+- {{ printf "--%s=%s" (toString $flag) (toString $value) | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kube-oidc-proxy.terminationGracePeriodSeconds" -}}
+{{- if kindIs "invalid" .Values.terminationGracePeriodSeconds -}}
+{{- add .Values.preStopSleepSeconds .Values.shutdownGracePeriodSeconds 10 -}}
+{{- else -}}
+{{- if le (int .Values.terminationGracePeriodSeconds) (add .Values.preStopSleepSeconds .Values.shutdownGracePeriodSeconds | int) -}}
+{{- fail "terminationGracePeriodSeconds must exceed preStopSleepSeconds + shutdownGracePeriodSeconds, or the kubelet kills streams before the proxy has drained them" -}}
+{{- end -}}
+{{- .Values.terminationGracePeriodSeconds -}}
+{{- end -}}
+{{- end -}}
