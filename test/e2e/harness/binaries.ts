@@ -3,6 +3,7 @@
  *
  * kube-apiserver, etcd and kwok: E2E_KUBE_APISERVER / E2E_ETCD / E2E_KWOK, else KUBEBUILDER_ASSETS (apiserver
  * and etcd), else the cache scripts/e2e-binaries.sh builds into (~/.cache/kube-oidc-proxy-e2e/<k8s version>/bin).
+ * helm: E2E_HELM, else the same cache (pinned in scripts/e2e-binaries.sh).
  * kubectl: the `kubectl.1.NN` builds that sit beside the real path of `kubectl` on PATH.
  * A missing binary is an error that says how to get it: the e2e suite never skips silently.
  */
@@ -59,6 +60,21 @@ export function resolveControlPlaneBinaries(env: NodeJS.ProcessEnv = process.env
     );
   }
   return { kubeApiserver: chosen.kubeApiserver.path, etcd: chosen.etcd.path, kwok: chosen.kwok.path };
+}
+
+/** The helm binary the chart spec lints, renders and installs with. */
+export function resolveHelm(env: NodeJS.ProcessEnv = process.env): string {
+  const path = env.E2E_HELM || join(cacheBinDir(), 'helm');
+  if (!isExecutable(path)) {
+    throw new Error(
+      [
+        `The chart e2e spec needs helm; missing: ${path} (from ${env.E2E_HELM ? '$E2E_HELM' : 'the e2e binary cache'}).`,
+        'Build it once (Go ≥ 1.26; about 5 minutes cold on 2 cores): scripts/e2e-binaries.sh',
+        'or point the suite at an existing helm v3: E2E_HELM=<path>.',
+      ].join('\n'),
+    );
+  }
+  return path;
 }
 
 function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
