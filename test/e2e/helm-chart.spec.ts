@@ -39,8 +39,9 @@ interface Manifest {
   [field: string]: Loose;
 }
 interface PolicyRule {
-  apiGroups: string[];
-  resources: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  nonResourceURLs?: string[];
   verbs: string[];
 }
 
@@ -83,14 +84,14 @@ const flagName = (arg: string) => /^--([a-z0-9-]+)/.exec(arg)?.[1];
 const flagValues = (file: string, flag: string) => args(file).filter((a) => flagName(a) === flag).map((a) => a.slice(flag.length + 3));
 const impersonatedExtras = (file: string): string[] =>
   one(file, 'ClusterRole')
-    .rules.filter((r: PolicyRule) => r.apiGroups.includes('authentication.k8s.io') && r.verbs.includes('impersonate'))
-    .flatMap((r: PolicyRule) => r.resources)
+    .rules.filter((r: PolicyRule) => r.apiGroups?.includes('authentication.k8s.io') && r.verbs.includes('impersonate'))
+    .flatMap((r: PolicyRule) => r.resources ?? [])
     .filter((r: string) => r.startsWith('userextras/'))
     .map((r: string) => r.slice('userextras/'.length))
     .sort();
 const grants = (file: string, group: string, resource: string, verb: string): boolean =>
   one(file, 'ClusterRole').rules.some(
-    (r: PolicyRule) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+    (r: PolicyRule) => r.apiGroups?.includes(group) && r.resources?.includes(resource) && r.verbs.includes(verb),
   );
 
 beforeAll(async () => {
@@ -157,11 +158,9 @@ describe('the Deployment is hardened with every values file', () => {
     }
   });
 
-  it.each(ciFiles)('%s: renders only flags the binary has, never one it refuses', (file) => {
+  it.each(ciFiles)('%s: renders only flags the binary has', (file) => {
     const names = args(file).map(flagName);
     expect(names.filter((n) => n === undefined || !FLAGS_BY_NAME.has(n))).toEqual([]);
-    expect(names).not.toContain('token-passthrough');
-    expect(names).not.toContain('disable-impersonation');
   });
 
   it('a topologySpreadConstraints list from values replaces the default', () => {
@@ -214,6 +213,29 @@ describe('flags rendered from values', () => {
     expect(args(file).filter((a) => booleans.includes(a))).toEqual(expected);
   });
 
+  it('token passthrough, trusted proxies and the discovery listener become their flags', () => {
+    const file = 'full-featured-values.yaml';
+    expect(args(file)).toContain('--token-passthrough');
+    expect(flagValues(file, 'token-passthrough-audiences')).toEqual(['https://kubernetes.default.svc,sts.amazonaws.com']);
+    expect(flagValues(file, 'trusted-proxies')).toEqual(['10.0.0.0/8,192.168.1.10']);
+    expect(flagValues(file, 'oidc-discovery-bind-address')).toEqual(['0.0.0.0:8443']);
+    expect(flagValues(file, 'oidc-discovery-public-url')).toEqual(['https://oidc.example.com']);
+    expect(flagValues(file, 'oidc-discovery-cache-ttl')).toEqual(['2m']);
+    expect(flagValues(file, 'oidc-discovery-client-cache-ttl')).toEqual(['30m']);
+    expect(flagValues(file, 'oidc-discovery-tls-cert-file')).toEqual(['/etc/kube-oidc-proxy/tls/tls.crt']);
+    for (const flag of ['token-passthrough', 'trusted-proxies', 'oidc-discovery-bind-address']) {
+      expect(args('minimal-values.yaml').map(flagName)).not.toContain(flag);
+    }
+  });
+
+  it('the discovery port is a container port, a Service port and open in the NetworkPolicy', () => {
+    const file = 'full-featured-values.yaml';
+    expect(container(file).ports).toContainEqual({ name: 'discovery', containerPort: 8443, protocol: 'TCP' });
+    expect(one(file, 'Service').spec.ports).toContainEqual({ name: 'discovery', port: 8443, targetPort: 'discovery', protocol: 'TCP' });
+    // loadAllYaml maps the reserved word `from` to client-node's `_from` field.
+    expect(one(file, 'NetworkPolicy').spec.ingress).toContainEqual({ ports: [{ port: 'discovery', protocol: 'TCP' }], _from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] });
+  });
+
   it('extraArgs are appended as --flag=value', () => {
     expect(flagValues('full-featured-values.yaml', 'request-timeout')).toEqual(['30s']);
     expect(flagValues('full-featured-values.yaml', 'tls-min-version')).toEqual(['VersionTLS13']);
@@ -253,8 +275,32 @@ describe('RBAC covers exactly what the configured proxy sends', () => {
     expect(grants(file, 'authorization.k8s.io', 'subjectaccessreviews', 'create')).toBe(expected);
   });
 
-  it.each(ciFiles)('%s: no TokenReviews: token passthrough is not available in this release', (file) => {
-    expect(grants(file, 'authentication.k8s.io', 'tokenreviews', 'create')).toBe(false);
+  it.each([
+    ['minimal-values.yaml', false],
+    ['cert-manager-values.yaml', false],
+    ['existing-secret-values.yaml', false],
+    ['full-featured-values.yaml', true],
+  ] as const)('%s: TokenReviews are created only with token passthrough (%s)', (file, expected) => {
+    expect(grants(file, 'authentication.k8s.io', 'tokenreviews', 'create')).toBe(expected);
+  });
+
+  it.each([
+    ['minimal-values.yaml', false],
+    ['full-featured-values.yaml', true],
+  ] as const)('%s: the issuer documents are readable only with the discovery listener (%s)', (file, expected) => {
+    const rule = one(file, 'ClusterRole').rules.find((r: { nonResourceURLs?: string[] }) => r.nonResourceURLs);
+    expect(rule !== undefined).toBe(expected);
+    if (expected) expect(rule).toEqual({ nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] });
+  });
+
+  it('--disable-impersonation: the ClusterRole grants no impersonation and no SubjectAccessReviews', async () => {
+    const { manifests } = await render('minimal-values.yaml', ['--set', 'disableImpersonation=true']);
+    const role = manifests.find((m) => m.kind === 'ClusterRole')!;
+    const rules: PolicyRule[] = role.rules ?? [];
+    expect(rules.filter((r) => r.verbs.includes('impersonate'))).toEqual([]);
+    expect(rules.some((r: PolicyRule) => r.resources?.includes('subjectaccessreviews'))).toBe(false);
+    const deployment = manifests.find((m) => m.kind === 'Deployment')!;
+    expect(deployment.spec.template.spec.containers[0].args).toContain('--disable-impersonation');
   });
 
   it.each(ciFiles)('%s: the binding names the service account the pods run as', (file) => {
@@ -328,7 +374,7 @@ describe('optional objects appear exactly when enabled', () => {
 
   it('the ServiceMonitor scrapes /metrics on the ops port the Service then exposes', () => {
     expect(one('full-featured-values.yaml', 'ServiceMonitor').spec.endpoints[0]).toMatchObject({ port: 'ops', path: '/metrics' });
-    expect(one('full-featured-values.yaml', 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['https', 'ops']);
+    expect(one('full-featured-values.yaml', 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['https', 'discovery', 'ops']);
     expect(one('minimal-values.yaml', 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['https']);
   });
 
@@ -356,8 +402,8 @@ describe('bad values are refused before anything is rendered', () => {
     expect(await refused(extra)).toMatch(message);
   });
 
-  it('token passthrough, which this release refuses at start, is refused at render time with the reason', async () => {
-    expect(await refused(['--set', 'tokenPassthrough.enabled=true'])).toContain('refuses --token-passthrough');
+  it('a discovery port that collides with the https or ops port', async () => {
+    expect(await refused(['--set', 'oidcDiscovery.port=8080'])).toMatch(/oidcDiscovery/);
   });
 
   it('a missing issuer is named', async () => {

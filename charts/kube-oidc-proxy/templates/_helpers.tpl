@@ -91,9 +91,6 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{/* Every flag the proxy starts with, one per line. Only flags listed in docs/flags.md. */}}
 {{- define "kube-oidc-proxy.args" -}}
 {{- $oidc := .Values.oidc -}}
-{{- if .Values.tokenPassthrough.enabled -}}
-{{- fail "tokenPassthrough.enabled: this release of kube-oidc-proxy refuses --token-passthrough until the feature is built (docs/flags.md); keep it false" -}}
-{{- end -}}
 - {{ printf "--oidc-issuer-url=%s" (required "oidc.issuerUrl is required" $oidc.issuerUrl | toString) | quote }}
 - {{ printf "--oidc-client-id=%s" (required "oidc.clientId is required" $oidc.clientId | toString) | quote }}
 {{- if $oidc.caPEM }}
@@ -124,6 +121,32 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 - {{ printf "--log-level=%s" (toString .Values.logLevel) | quote }}
 {{- if not .Values.impersonation.endUser }}
 - "--disable-end-user-impersonation"
+{{- end }}
+{{- if .Values.tokenPassthrough.enabled }}
+- "--token-passthrough"
+{{- with .Values.tokenPassthrough.audiences }}
+- {{ printf "--token-passthrough-audiences=%s" (join "," .) | quote }}
+{{- end }}
+{{- end }}
+{{- if .Values.disableImpersonation }}
+- "--disable-impersonation"
+{{- end }}
+{{- with .Values.trustedProxies }}
+- {{ printf "--trusted-proxies=%s" (join "," .) | quote }}
+{{- end }}
+{{- with .Values.oidcDiscovery }}
+{{- if .enabled }}
+- {{ printf "--oidc-discovery-bind-address=0.0.0.0:%d" (int .port) | quote }}
+- {{ printf "--oidc-discovery-cache-ttl=%s" (toString .cacheTTL) | quote }}
+- {{ printf "--oidc-discovery-client-cache-ttl=%s" (toString .clientCacheTTL) | quote }}
+{{- if .publicUrl }}
+- {{ printf "--oidc-discovery-public-url=%s" (toString .publicUrl) | quote }}
+{{- end }}
+{{- if .tls }}
+- "--oidc-discovery-tls-cert-file=/etc/kube-oidc-proxy/tls/tls.crt"
+- "--oidc-discovery-tls-private-key-file=/etc/kube-oidc-proxy/tls/tls.key"
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if .Values.allowReservedIdentities }}
 - "--allow-reserved-identities"
