@@ -112,11 +112,10 @@ describe('shutdown', () => {
     expect(ended).toBe(true);
   }, 30_000);
 
-  it('exits promptly with 0 when nothing is in flight', async () => {
-    env = await startEnvironment();
-    const started = Date.now();
+  it('exits with 0 without waiting out the grace period when nothing is in flight', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=10m'] });
     env.proxy.child.kill('SIGTERM');
+    // Waiting out a 10-minute grace period would time this test out instead.
     expect(await env.proxy.exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

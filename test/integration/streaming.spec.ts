@@ -35,11 +35,11 @@ it('delivers each watch event immediately, while the stream stays open', async (
   await response;
   await waitFor(async () => (received.length >= 1 ? true : undefined), 2000, 'the first watch event');
   await waitFor(async () => (env.upstream.openWatches > 0 ? true : undefined), 2000, 'the upstream watch');
-  const pushedAt = Date.now();
   env.upstream.pushWatchEvent('{"type":"MODIFIED","object":{"kind":"Pod"}}');
-  await waitFor(async () => (received.length >= 2 ? true : undefined), 2000, 'the pushed watch event');
-  expect(Date.now() - pushedAt).toBeLessThan(500);
+  // The upstream stream never ends, so the event can only arrive if the proxy flushes it on its own.
+  await waitFor(async () => (received.length >= 2 ? true : undefined), 10_000, 'the pushed watch event');
   expect(received[1]).toContain('MODIFIED');
+  expect(env.upstream.openWatches).toBe(1);
   req.destroy();
 });
 
@@ -57,12 +57,11 @@ it('passes 512 MiB with bounded proxy memory and receives the first bytes before
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, proxyRssMiB())), 50);
   let received = 0;
-  let firstChunkAt = 0;
-  const startedAt = Date.now();
+  let upstreamSentAtFirstChunk = -1;
   await new Promise<void>((resolve, reject) => {
     const req = request(new URL(`/big?bytes=${total}`, env.proxy.url), { headers: bearer(token), ca: env.ca.caPem, agent: false }, (res) => {
       res.on('data', (c: Buffer) => {
-        if (received === 0) firstChunkAt = Date.now();
+        if (received === 0) upstreamSentAtFirstChunk = env.upstream.bigBytesSent;
         received += c.length;
       });
       res.on('end', resolve);
@@ -73,7 +72,9 @@ it('passes 512 MiB with bounded proxy memory and receives the first bytes before
   });
   clearInterval(sampler);
   expect(received).toBe(total);
-  expect(firstChunkAt - startedAt).toBeLessThan(1000);
+  // The first bytes reached the client while the API server was still far from done sending.
+  expect(upstreamSentAtFirstChunk).toBeGreaterThan(0);
+  expect(upstreamSentAtFirstChunk).toBeLessThan(total / 2);
   // Never buffered: growth is a fraction of the body (what remains is V8's young generation and TLS buffers).
   expect(peak - rssBefore).toBeLessThan(128);
 }, 60_000);
