@@ -187,6 +187,23 @@ describe('as jane (group dev) through the proxy', () => {
       }
     }, 30_000);
 
+    it.each(['1.27', '1.33'])('kubectl %s get --watch prints the change as a MODIFIED row', async (version) => {
+      const name = `watched-cli-${version.replace('.', '-')}`;
+      await cp.kubectl(['create', 'configmap', name, '-n', NS, '--from-literal=v=1']);
+      // Without --output-watch-events kubectl prints changed rows without an event type.
+      const watcher = cp.startKubectl(['get', 'configmap', name, '-n', NS, '--watch', '--output-watch-events'], { kubeconfig, version });
+      try {
+        await waitForOutput(watcher, new RegExp(`ADDED\\s+${name}\\s`));
+        // Listen before patching: the row can be printed before the patch command has even exited.
+        const modified = waitForOutput(watcher, new RegExp(`MODIFIED\\s+${name}\\s`));
+        const patched = await cp.kubectl(['patch', 'configmap', name, '-n', NS, '--type=merge', '-p', '{"data":{"v":"2"}}']);
+        expect(patched).toMatchObject({ code: 0 });
+        await expect(modified).resolves.toBeTruthy();
+      } finally {
+        watcher.kill();
+      }
+    }, 30_000);
+
     it('create, apply, server-side apply, patch and delete work', async () => {
       const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: ${NS}}\ndata: {a: "1"}\n`;
       expect((await cp.kubectl(['apply', '-f', '-'], { kubeconfig, stdin: manifest })).code).toBe(0);

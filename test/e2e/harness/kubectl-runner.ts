@@ -45,7 +45,11 @@ export function startInBackground(binary: string, args: readonly string[], env: 
   return spawn(binary, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** Resolves with the first match of `pattern` in the child's stdout (accumulated), or rejects on timeout/exit. */
+/**
+ * Resolves with the first match of `pattern` in the child's stdout accumulated from this call on, or rejects
+ * on timeout/exit. Output printed while nobody waits is not kept: start waiting BEFORE the action that
+ * causes the output (e.g. a patch a watch will print).
+ */
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let seen = '';
