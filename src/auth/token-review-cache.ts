@@ -6,6 +6,7 @@
  * recently used first). Errors are never cached: they are neither an accept nor a refusal.
  */
 import { createHash } from 'node:crypto';
+import { BoundedTtlMap } from '../common/bounded-ttl-map.js';
 import type { UserInfo } from './user-info.js';
 
 export type TokenReviewResult = { readonly authenticated: true; readonly user: UserInfo } | { readonly authenticated: false; readonly reason: string };
@@ -19,11 +20,6 @@ export interface TokenReviewCacheOptions {
 
 export const DEFAULT_TOKEN_REVIEW_CACHE_OPTIONS: TokenReviewCacheOptions = { maxEntries: 10_000, successTtlMs: 10_000, failureTtlMs: 5_000 };
 
-interface Entry {
-  readonly result: TokenReviewResult;
-  readonly expiresAt: number;
-}
-
 /** SHA-256 over the token and the audiences, length-prefixed so no two inputs collide by concatenation. */
 export function tokenReviewKey(token: string, audiences: readonly string[]): string {
   const hash = createHash('sha256');
@@ -32,12 +28,12 @@ export function tokenReviewKey(token: string, audiences: readonly string[]): str
 }
 
 export class TokenReviewCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedTtlMap<TokenReviewResult>;
+  private readonly now: () => number;
 
-  constructor(private readonly opts: TokenReviewCacheOptions = DEFAULT_TOKEN_REVIEW_CACHE_OPTIONS) {}
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  constructor(private readonly opts: TokenReviewCacheOptions = DEFAULT_TOKEN_REVIEW_CACHE_OPTIONS) {
+    this.now = opts.now ?? Date.now;
+    this.entries = new BoundedTtlMap(opts.maxEntries, this.now);
   }
 
   get size(): number {
@@ -46,12 +42,7 @@ export class TokenReviewCache {
 
   /** The cached answer, or undefined. A hit moves the entry to the most recently used end. */
   get(key: string): TokenReviewResult | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.now()) return undefined;
-    this.entries.set(key, entry);
-    return entry.result;
+    return this.entries.get(key);
   }
 
   /** `tokenExpMs`: the token's own expiry when it is a JWT; an accept is never cached beyond it. */
@@ -59,13 +50,6 @@ export class TokenReviewCache {
     const ttl = result.authenticated ? this.opts.successTtlMs : this.opts.failureTtlMs;
     let expiresAt = this.now() + ttl;
     if (result.authenticated && tokenExpMs !== undefined && Number.isFinite(tokenExpMs)) expiresAt = Math.min(expiresAt, tokenExpMs);
-    if (expiresAt <= this.now()) return;
-    this.entries.delete(key);
-    this.entries.set(key, { result, expiresAt });
-    while (this.entries.size > this.opts.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
+    this.entries.set(key, result, expiresAt);
   }
 }
