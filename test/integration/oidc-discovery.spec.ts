@@ -6,7 +6,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Environment, PROXY_SA_TOKEN, startEnvironment } from './support/environment.js';
 import { freePort, opsGet, waitFor } from './support/proxy-process.js';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { DISCOVERY_PATH, JWKS_PATH } from '../fixtures/recording-apiserver.js';
+import { createTestCa } from '../fixtures/tls.js';
+import { send } from './support/client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -187,4 +193,51 @@ describe('without --oidc-discovery-bind-address', () => {
       await env.stop();
     }
   }, 30_000);
+});
+
+describe('with --oidc-discovery-tls-cert-file and --oidc-discovery-tls-private-key-file', () => {
+  let sut: Awaited<ReturnType<typeof startWithDiscovery>>;
+  let certFile: string;
+  let keyFile: string;
+  const dir = mkdtempSync(join(tmpdir(), 'kop-discovery-tls-'));
+  const servedSerial = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: sut.port, ca: sut.env.ca.caPem, servername: 'localhost' }, () => {
+        resolve(socket.getPeerCertificate().serialNumber);
+        socket.destroy();
+      });
+      socket.on('error', reject);
+    });
+
+  beforeAll(async () => {
+    const first = createTestCa().issue('discovery-placeholder'); // replaced below by one from the environment's CA
+    certFile = join(dir, 'discovery.crt');
+    keyFile = join(dir, 'discovery.key');
+    copyFileSync(first.certFile, certFile);
+    copyFileSync(first.keyFile, keyFile);
+    sut = await startWithDiscovery([`--oidc-discovery-tls-cert-file=${certFile}`, `--oidc-discovery-tls-private-key-file=${keyFile}`]);
+    // Now a certificate the test trusts, which also proves the listener re-reads the pair.
+    const trusted = sut.env.ca.issue('discovery');
+    copyFileSync(trusted.keyFile, keyFile);
+    copyFileSync(trusted.certFile, certFile);
+    await sut.env.proxy.waitForOutput('OIDC discovery serving certificate reloaded', 10_000);
+  }, 30_000);
+  afterAll(async () => sut.env.stop());
+
+  it('serves the documents over HTTPS only, with the re-read certificate', async () => {
+    const res = await send(`https://127.0.0.1:${sut.port}`, { path: JWKS_PATH, ca: sut.env.ca.caPem });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/jwk-set+json');
+    expect(JSON.parse(res.body)).toEqual(sut.env.upstream.discovery.jwks);
+    await expect(sut.get(JWKS_PATH)).rejects.toThrow();
+  });
+
+  it('picks up a rotated certificate again without a restart', async () => {
+    const before = await servedSerial();
+    const next = sut.env.ca.issue('discovery-next');
+    copyFileSync(next.keyFile, keyFile);
+    copyFileSync(next.certFile, certFile);
+    await waitFor(async () => ((await servedSerial()) !== before ? true : undefined), 10_000, 'the rotated discovery certificate');
+    expect((await send(`https://127.0.0.1:${sut.port}`, { path: DISCOVERY_PATH, ca: sut.env.ca.caPem })).status).toBe(200);
+  });
 });
