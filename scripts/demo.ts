@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane } from '../test/e2e/harness/control-plane.js';
-import { PROXY_RBAC } from '../test/fixtures/proxy-rbac.js';
+import { proxyRbacFromChart } from '../test/e2e/harness/chart-rbac.js';
 import { TestIssuer } from '../test/fixtures/test-issuer.js';
 import { createTestCa } from '../test/fixtures/tls.js';
 import { oidcProxyArgs, startProxy } from '../test/integration/support/proxy-process.js';
@@ -36,7 +36,7 @@ const ca = createTestCa();
 const issuer = await TestIssuer.start(ca);
 
 step('granting the proxy its RBAC and a service-account token (TokenRequest API)');
-await cp.applyYaml(PROXY_RBAC);
+await cp.applyYaml(await proxyRbacFromChart());
 const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy', undefined, 24 * 3600);
 const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the real control-plane binaries the e2e suite runs against:
-#   kube-apiserver and etcd from the wrapper module in test/e2e/fixtures-go (versions pinned there),
+#   kube-apiserver, kube-controller-manager, kube-scheduler and etcd from the wrapper module in
+#   test/e2e/fixtures-go (versions pinned there; the controller manager and scheduler let the chart's
+#   Deployment really become Available on kwok's fake node),
 #   kwok from sigs.k8s.io/kwok at KWOK_VERSION below,
 #   helm from helm.sh/helm/v3 at HELM_VERSION below (the chart tests lint, render and install with it).
 # Binaries, Go module cache and Go build cache live under ~/.cache/kube-oidc-proxy-e2e, never in the repo.
 #
 # Machines without Go can supply binaries instead:
 #   KUBEBUILDER_ASSETS=<dir holding kube-apiserver and etcd>
-#   E2E_KUBE_APISERVER=<path>  E2E_ETCD=<path>  E2E_KWOK=<path>  E2E_HELM=<path>   (each wins over the cache)
+#   E2E_KUBE_APISERVER=<path>  E2E_KUBE_CONTROLLER_MANAGER=<path>  E2E_KUBE_SCHEDULER=<path>
+#   E2E_ETCD=<path>  E2E_KWOK=<path>  E2E_HELM=<path>   (each wins over the cache)
 #
 # Usage: scripts/e2e-binaries.sh            build what is missing, print where everything is
 #        scripts/e2e-binaries.sh --bin-dir  print only the cache's bin directory (no build)
@@ -58,7 +61,7 @@ explicit_path() {
   local name="$1" var="$2"
   if [[ -n "${!var:-}" ]]; then
     echo "${!var}"
-  elif [[ -n "${KUBEBUILDER_ASSETS:-}" && "$name" != kwok && "$name" != helm ]]; then
+  elif [[ -n "${KUBEBUILDER_ASSETS:-}" && ("$name" == kube-apiserver || "$name" == etcd) ]]; then
     echo "$KUBEBUILDER_ASSETS/$name"
   fi
 }
@@ -114,14 +117,15 @@ build_one() {
   fi
   command -v go >/dev/null 2>&1 ||
     fail "$name is not built and Go is not installed: install Go ≥ 1.26, or set $var (or KUBEBUILDER_ASSETS)"
-  echo "• $name $version: building (cold, on 2 cores: kube-apiserver ~11 min, kwok ~3 min, helm ~4 min, etcd ~1 min)"
+  echo "• $name $version: building (cold, on 2 cores: kube-apiserver ~11 min, controller manager and scheduler a few min more, kwok ~3 min, helm ~4 min, etcd ~1 min)"
   rm -f "$stamp" "$target.tmp"
   run_logged "$name $version" "$log_dir/$name-$version.log" "$build" "$target.tmp"
   mv -f "$target.tmp" "$target"
   echo "$version" >"$stamp"
 }
 
-build_kube_apiserver() {
+build_kubernetes_command() {
+  # build_kubernetes_command CMD OUT: one of k8s.io/kubernetes/cmd/*, stamped with the release.
   local minor="${k8s_version#v1.}"
   minor="${minor%%.*}"
   # The stamps Kubernetes' own build sets, so /version and kubectl's skew warnings see the real release.
@@ -130,8 +134,12 @@ build_kube_apiserver() {
     ldflags+=" -X $p.gitVersion=$k8s_version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
   cd "$fixtures_dir" &&
-    go_env nice -n 10 go build -v -trimpath -ldflags="$ldflags" -o "$1" k8s.io/kubernetes/cmd/kube-apiserver
+    go_env nice -n 10 go build -v -trimpath -ldflags="$ldflags" -o "$2" "k8s.io/kubernetes/cmd/$1"
 }
+
+build_kube_apiserver() { build_kubernetes_command kube-apiserver "$1"; }
+build_kube_controller_manager() { build_kubernetes_command kube-controller-manager "$1"; }
+build_kube_scheduler() { build_kubernetes_command kube-scheduler "$1"; }
 
 build_etcd() {
   cd "$fixtures_dir" &&
@@ -167,17 +175,19 @@ build_kwok() {
 echo "e2e-binaries: Kubernetes $k8s_version, etcd $etcd_version, kwok $KWOK_VERSION, helm $HELM_VERSION"
 echo "e2e-binaries: cache $cache_root"
 # A wrong path from the environment should fail now, not after a long build of the others.
-for name in kube-apiserver etcd kwok helm; do
+for name in kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm; do
   supplied="$(explicit_path "$name" "$(env_var_for "$name")")"
   [[ -z "$supplied" || -x "$supplied" ]] ||
     fail "$name from the environment ($supplied) is not an executable file"
 done
 build_one kube-apiserver "$k8s_version" E2E_KUBE_APISERVER build_kube_apiserver
+build_one kube-controller-manager "$k8s_version" E2E_KUBE_CONTROLLER_MANAGER build_kube_controller_manager
+build_one kube-scheduler "$k8s_version" E2E_KUBE_SCHEDULER build_kube_scheduler
 build_one etcd "$etcd_version" E2E_ETCD build_etcd
 build_one kwok "$KWOK_VERSION" E2E_KWOK build_kwok
 build_one helm "$HELM_VERSION" E2E_HELM build_helm
 
-for name in kube-apiserver etcd kwok helm; do
+for name in kube-apiserver kube-controller-manager kube-scheduler etcd kwok helm; do
   path="$(explicit_path "$name" "$(env_var_for "$name")")"
   path="${path:-$bin_dir/$name}"
   "$path" --version >/dev/null 2>&1 || "$path" version >/dev/null 2>&1 ||

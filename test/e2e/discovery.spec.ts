@@ -6,7 +6,7 @@
 // workload-identity verifier (IRSA, Vault) can check the cluster's service-account tokens without access.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
-import { PROXY_RBAC } from '../fixtures/proxy-rbac.js';
+import { proxyRbacFromChart } from './harness/chart-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa } from '../fixtures/tls.js';
 import { freePort, type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   cp = await ControlPlane.start({ kwok: false });
   const ca = createTestCa();
   issuer = await TestIssuer.start(ca);
-  await cp.applyYaml(PROXY_RBAC);
+  await cp.applyYaml(await proxyRbacFromChart());
   const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy');
   const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
   const serving = ca.issue('proxy');

@@ -5,9 +5,10 @@
 // file in charts/kube-oidc-proxy/ci, then against the e2e kube-apiserver: server-side dry-run of the rendered
 // manifests and a real `helm install` / `helm upgrade`.
 //
-// Limit: the harness has no scheduler and no controller-manager, so no ReplicaSet or pod is ever created
-// for the Deployment and it cannot become Available here. The install test proves the objects are accepted
-// by the API server (schemas, RBAC objects, admission) and that upgrades keep the generated TLS pair.
+// The install runs with kube-controller-manager (deployment and replicaset controllers) and kube-scheduler,
+// so the chart's Deployment gets pods on kwok's fake node and becomes Available; kwok does not run
+// containers, so what this proves is the objects (schemas, RBAC, admission, scheduling), not the image.
+// The proxy's RBAC in every other e2e spec is rendered from this chart (harness/chart-rbac.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
@@ -445,7 +446,7 @@ spec:
     .join('---');
 
   beforeAll(async () => {
-    cp = await ControlPlane.start();
+    cp = await ControlPlane.start({ controllers: true });
     await cp.applyYaml(STUB_CRDS);
     await cp.ensureNamespace(NAMESPACE);
     for (const plural of ['certificates.cert-manager.io', 'servicemonitors.monitoring.coreos.com']) {
@@ -490,6 +491,14 @@ spec:
     );
     const rbac = await cp.kubectl(['get', `clusterrole/${RELEASE}-kube-oidc-proxy`, `clusterrolebinding/${RELEASE}-kube-oidc-proxy`, '-o', 'name']);
     expect(rbac.code).toBe(0);
+
+    // The controller manager and scheduler place both replicas on kwok's fake node, which reports them
+    // Ready: the Deployment as rendered (securityContext, probes, volumes, spread) is schedulable.
+    const available = await cp.kubectl(['wait', '--for=condition=Available', `deployment/${RELEASE}-kube-oidc-proxy`, '-n', ns, '--timeout=60s']);
+    expect(available.stderr).toBe('');
+    expect(available.code).toBe(0);
+    const ready = await cp.kubectl(['get', 'deployment', `${RELEASE}-kube-oidc-proxy`, '-n', ns, '-o', 'jsonpath={.status.readyReplicas}']);
+    expect(ready.stdout).toBe('2');
 
     const caBefore = await cp.kubectl(['get', 'secret', `${RELEASE}-kube-oidc-proxy-tls`, '-n', ns, '-o', 'jsonpath={.data.ca\\.crt}']);
     const upgrade = await helm(['upgrade', RELEASE, chartDir, '-n', ns, '-f', valuesFile, '--set', 'logLevel=debug'], cp.adminKubeconfig);

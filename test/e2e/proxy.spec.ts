@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:https';
 import { OidcProviderIdp } from '../fixtures/oidc-provider-idp.js';
-import { PROXY_RBAC } from '../fixtures/proxy-rbac.js';
+import { proxyRbacFromChart } from './harness/chart-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../fixtures/tls.js';
 import { oidcProxyArgs, type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
@@ -62,7 +62,7 @@ beforeAll(async () => {
   cp = await ControlPlane.start();
   ca = createTestCa();
   issuer = await TestIssuer.start(ca);
-  await cp.applyYaml(PROXY_RBAC);
+  await cp.applyYaml(await proxyRbacFromChart());
   const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy');
   const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
   const serving = ca.issue('proxy');
@@ -376,7 +376,7 @@ describe("the proxy's own service account", () => {
       expect(result.stderr).toContain('cannot impersonate resource "users"');
       expect(result.stderr).toContain('system:serviceaccount:kube-oidc-proxy:kube-oidc-proxy');
     } finally {
-      await cp.applyYaml(PROXY_RBAC);
+      await cp.applyYaml(await proxyRbacFromChart());
     }
   }, 30_000);
 });

@@ -3,6 +3,8 @@
  *
  * kube-apiserver, etcd and kwok: E2E_KUBE_APISERVER / E2E_ETCD / E2E_KWOK, else KUBEBUILDER_ASSETS (apiserver
  * and etcd), else the cache scripts/e2e-binaries.sh builds into (~/.cache/kube-oidc-proxy-e2e/<k8s version>/bin).
+ * kube-controller-manager and kube-scheduler (only for specs that need workloads scheduled, e.g. the chart's
+ * Deployment becoming Available): E2E_KUBE_CONTROLLER_MANAGER / E2E_KUBE_SCHEDULER, else the same cache.
  * helm: E2E_HELM, else the same cache (pinned in scripts/e2e-binaries.sh).
  * kubectl: the `kubectl.1.NN` builds that sit beside the real path of `kubectl` on PATH.
  * A missing binary is an error that says how to get it: the e2e suite never skips silently.
@@ -60,6 +62,31 @@ export function resolveControlPlaneBinaries(env: NodeJS.ProcessEnv = process.env
     );
   }
   return { kubeApiserver: chosen.kubeApiserver.path, etcd: chosen.etcd.path, kwok: chosen.kwok.path };
+}
+
+export interface ControllerBinaries {
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+}
+
+/** kube-controller-manager and kube-scheduler, built by scripts/e2e-binaries.sh from the same release. */
+export function resolveControllerBinaries(env: NodeJS.ProcessEnv = process.env): ControllerBinaries {
+  const binDir = cacheBinDir();
+  const chosen = {
+    kubeControllerManager: env.E2E_KUBE_CONTROLLER_MANAGER || join(binDir, 'kube-controller-manager'),
+    kubeScheduler: env.E2E_KUBE_SCHEDULER || join(binDir, 'kube-scheduler'),
+  };
+  const missing = Object.values(chosen).filter((path) => !isExecutable(path));
+  if (missing.length > 0) {
+    throw new Error(
+      [
+        `This spec runs workloads, so it needs kube-controller-manager and kube-scheduler; missing: ${missing.join(', ')}.`,
+        'Build them once (Go ≥ 1.26): scripts/e2e-binaries.sh',
+        'or point the suite at existing binaries: E2E_KUBE_CONTROLLER_MANAGER, E2E_KUBE_SCHEDULER=<path>.',
+      ].join('\n'),
+    );
+  }
+  return chosen;
 }
 
 /** The helm binary the chart spec lints, renders and installs with. */

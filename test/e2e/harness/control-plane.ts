@@ -29,7 +29,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestCa, type TestCa, type TestLeaf } from '../../fixtures/tls.js';
-import { findKubectls, resolveControlPlaneBinaries, type ControlPlaneBinaries, type KubectlBinaries } from './binaries.js';
+import { findKubectls, resolveControlPlaneBinaries, resolveControllerBinaries, type ControlPlaneBinaries, type KubectlBinaries } from './binaries.js';
 import { runToCompletion, startInBackground, type KubectlResult } from './kubectl-runner.js';
 import { criLogLine, FAKE_NODE_ANNOTATION, kwokConfigYaml } from './kwok-config.js';
 import { freePort, ManagedProcess, waitFor } from './managed-process.js';
@@ -43,6 +43,11 @@ export interface ControlPlaneOptions {
   readonly binaries?: ControlPlaneBinaries;
   /** kube-apiserver `--v` (default 1). */
   readonly apiserverVerbosity?: number;
+  /**
+   * Also start kube-controller-manager (deployment and replicaset controllers only) and kube-scheduler, so a
+   * Deployment gets pods scheduled onto kwok's fake node and becomes Available (default false).
+   */
+  readonly controllers?: boolean;
 }
 
 export interface KubectlOptions {
@@ -163,6 +168,25 @@ export class ControlPlane {
     const etcdUrl = await this.startEtcd();
     await this.startApiserver(pki, etcdUrl, opts.apiserverVerbosity ?? 1);
     if (opts.kwok ?? true) await this.startKwok(pki.servingCa);
+    if (opts.controllers) await this.startControllers(pki.admin);
+  }
+
+  /** The two controllers a Deployment needs, as the admin (a test cluster: no per-controller identities). */
+  private async startControllers(admin: TestLeaf): Promise<void> {
+    const binaries = resolveControllerBinaries();
+    const kubeconfig = join(this.dir, 'controllers.kubeconfig');
+    writeFileSync(kubeconfig, this.kubeconfigYaml({ clientCertificate: admin }), { mode: 0o600 });
+    const common = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0', '--v=1'];
+    const manager = this.spawn('kube-controller-manager', binaries.kubeControllerManager, [
+      ...common,
+      '--controllers=deployment-controller,replicaset-controller',
+      '--use-service-account-credentials=false',
+    ]);
+    const scheduler = this.spawn('kube-scheduler', binaries.kubeScheduler, common);
+    // Specs wait on the objects they create (with every process watched), so here it is enough that
+    // neither refused its flags and exited at once.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const process of [manager, scheduler]) if (process.diedUnexpectedly) throw new Error(process.describeExit());
   }
 
   /** Serving CA (API server, fake kubelet), client certificates, and the service-account signing key. */
@@ -307,6 +331,12 @@ export class ControlPlane {
       },
       { timeoutMs: 30_000, watch: [kwok] },
     );
+    // The API server taints a new node not-ready; the node lifecycle controller would lift it once the node
+    // is Ready, but none runs here. Lift it, so kube-scheduler (when started) can place pods on it.
+    await this.expectOk(
+      await this.api('PATCH', `/api/v1/nodes/${this.fakeNodeName}`, { spec: { taints: null } }, 'application/merge-patch+json'),
+      'untaint the fake node',
+    );
   }
 
   private spawn(name: string, binary: string, args: readonly string[], env?: NodeJS.ProcessEnv): ManagedProcess {
@@ -370,7 +400,7 @@ export class ControlPlane {
   }
 
   /** An HTTPS request to the API server as the admin user. Bodies are JSON. */
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  api<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse<T>> {
     const admin = this.admin;
     if (!admin) throw new Error('control plane not started');
     const url = new URL(path, this.url);
@@ -383,7 +413,7 @@ export class ControlPlane {
           ca: admin.ca,
           cert: admin.cert,
           key: admin.key,
-          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+          headers: payload ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {},
           timeout: 10_000,
         },
         (res) => {
