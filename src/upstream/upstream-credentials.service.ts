@@ -25,7 +25,10 @@ export class UpstreamCredentialsService implements OnModuleDestroy {
       ...this.tlsOptions(),
       keepAlive: true,
       keepAliveMsecs: 30_000,
-      maxSockets: 512,
+      // No cap on concurrent connections: every watch and `logs -f` holds one for as long as it runs, so a
+      // cap (it was 512) queued every later request, even a plain GET, behind open watches until one ended.
+      // Like Go's transport in jetstack's proxy; the API server's own in-flight limits apply upstream.
+      maxSockets: Infinity,
       maxFreeSockets: 64,
       scheduling: 'lifo',
     });

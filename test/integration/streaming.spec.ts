@@ -3,7 +3,8 @@
  * both ways without buffering, and a huge response passes with bounded proxy memory.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { request } from 'node:https';
+import type { ClientRequest } from 'node:http';
+import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
@@ -77,4 +78,36 @@ it('passes 512 MiB with bounded proxy memory and receives the first bytes before
   expect(upstreamSentAtFirstChunk).toBeLessThan(total / 2);
   // Never buffered: growth is a fraction of the body (what remains is V8's young generation and TLS buffers).
   expect(peak - rssBefore).toBeLessThan(128);
+}, 60_000);
+
+it('answers a plain GET while 600 watches hold upstream connections (no connection cap to queue behind)', async () => {
+  const token = await env.token();
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: env.ca.caPem });
+  const watches = 600;
+  let established = 0;
+  const open: ClientRequest[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: watches }, () =>
+        new Promise<void>((resolve, reject) => {
+          const req = request(new URL('/api/v1/namespaces/default/pods?watch=true', env.proxy.url), { agent, headers: bearer(token) }, (res) => {
+            res.once('data', () => {
+              established += 1;
+              resolve();
+            });
+          });
+          req.on('error', reject);
+          open.push(req);
+          req.end();
+        }),
+      ),
+    );
+    expect(established).toBe(watches);
+    await waitFor(async () => (env.upstream.openWatches >= watches ? true : undefined), 10_000, 'every watch open upstream');
+    const res = await send(env.proxy.url, { path: '/api/v1/namespaces/default/pods/web', headers: bearer(token), ca: env.ca.caPem });
+    expect(res.status).toBe(200);
+  } finally {
+    for (const req of open) req.destroy();
+    agent.destroy();
+  }
 }, 60_000);
