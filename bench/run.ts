@@ -1,0 +1,504 @@
+/**
+ * `npm run bench`: kube-oidc-proxy against the same upstream reached directly, on this machine, in one run.
+ * Every figure is a ratio against its baseline measured in the same run (see README, "Performance").
+ *
+ *   npm run bench                                   all scenarios, 3 rounds
+ *   npm run bench -- --only small-get,stream --rounds 1 --duration 5
+ *   npm run bench -- --watches 5000 --stream-mib 256
+ *
+ * Starts bench/upstream.ts in its own process, a local OIDC issuer (test/fixtures/test-issuer.ts) and the
+ * built proxy (dist/main.js); wrk (Debian: `apt-get install wrk`) drives HTTP load over keep-alive TLS.
+ * Writes bench/results/<date>.{json,md,svg}. Not part of CI's pass/fail: timing is a report, not a test.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { JwtAuthenticator } from '../src/auth/jwt-authenticator.js';
+import { decodeCompact } from '../src/auth/token-claims.js';
+import { TokenCache, tokenKey } from '../src/auth/token-cache.js';
+import { TestIssuer } from '../test/fixtures/test-issuer.js';
+import { createTestCa, type TestCa } from '../test/fixtures/tls.js';
+import { type Comparison, type Report, renderMarkdown, renderSvg } from './lib/report.js';
+import { median, medianRound, percentile } from './lib/stats.js';
+import { parseWrk, type WrkResult } from './lib/wrk.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLIENT_ID = 'kube-oidc-proxy-bench';
+const SCENARIOS = ['small-get', 'large-list', 'stream', 'watches', 'upgrade', 'token', 'as', 'ready'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function options() {
+  const argv = process.argv.slice(2);
+  const value = (name: string, fallback: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+  };
+  const only = value('only', SCENARIOS.join(',')).split(',') as Scenario[];
+  for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+  return {
+    only: new Set(only),
+    rounds: Number(value('rounds', '3')),
+    durationS: Number(value('duration', '10')),
+    // Each proxied watch holds two sockets in the proxy; this machine's hard limit is 20,000 descriptors.
+    watches: Number(value('watches', '9000')),
+    streamMiB: Number(value('stream-mib', '1024')),
+    upgradeMiB: Number(value('upgrade-mib', '256')),
+  };
+}
+const opts = options();
+
+const log = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The processes under test
+
+function startUpstream(ca: TestCa): Promise<{ port: number; child: ChildProcess }> {
+  const leaf = ca.issue('bench-upstream');
+  const child = spawn(process.execPath, ['--import', join(ROOT, 'scripts/register-ts.mjs'), join(ROOT, 'bench/upstream.ts'), leaf.certFile, leaf.keyFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), child });
+    });
+    child.once('exit', (code) => reject(new Error(`upstream exited (${code})`)));
+  });
+}
+
+interface Proxy {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly readyMs: number;
+}
+
+async function getStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+let portSeed = 20000 + Math.floor(Math.random() * 20000);
+async function startProxy(args: readonly string[]): Promise<Proxy> {
+  const securePort = portSeed++;
+  const opsPort = portSeed++;
+  const started = performance.now();
+  // Logs go to /dev/null: the proxy still formats every line (as in production), the bench does not read them.
+  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js'), '--bind-address=127.0.0.1', `--secure-port=${securePort}`, `--readiness-probe-port=${opsPort}`, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`proxy exited at start:\n${stderr}`);
+    if ((await getStatus(opsPort, '/ready')) === 200) break;
+    if (performance.now() - started > 30_000) throw new Error(`proxy not ready after 30 s:\n${stderr}`);
+    await sleep(5);
+  }
+  return { url: `https://127.0.0.1:${securePort}`, child, readyMs: performance.now() - started };
+}
+
+async function stopProxy(p: Proxy): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGKILL');
+  await exited;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Load generators
+
+async function wrk(url: string, connections: number, headers: Record<string, string>): Promise<WrkResult> {
+  const args = ['-t1', `-c${connections}`, `-d${opts.durationS}s`, '--latency', '-s', join(ROOT, 'bench/percentiles.lua')];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  return parseWrk(await run('wrk', [...args, url], (opts.durationS + 30) * 1000));
+}
+
+/** Downloads `bytes` once; returns MB/s and the proxy's peak RSS growth while it ran (when `pid` is given). */
+async function download(url: string, ca: string, token: string, pid?: number): Promise<{ mbps: number; rssGrowthMiB: number }> {
+  const base = pid ? rssMiB(pid) : 0;
+  let peak = base;
+  const sampler = pid ? setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 25) : undefined;
+  const started = performance.now();
+  let received = 0;
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, { ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`download: HTTP ${res.statusCode}`));
+      res.on('data', (c: Buffer) => (received += c.length));
+      res.on('end', resolve);
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (sampler) clearInterval(sampler);
+  return { mbps: received / 1e6 / seconds, rssGrowthMiB: peak - base };
+}
+
+/** Opens `n` watches (at most 256 handshakes at a time); resolves once every one has its first event. */
+async function openWatches(base: string, ca: string, token: string, n: number): Promise<{ ms: number; close: () => void; open: () => number }> {
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca });
+  const live = new Set<import('node:http').ClientRequest>();
+  let closed = 0;
+  const started = performance.now();
+  let next = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(`${base}/api/v1/namespaces/default/pods?watch=true`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
+        res.once('data', () => resolve());
+        res.on('close', () => (closed += 1));
+      });
+      req.on('error', (e) => (live.has(req) ? (closed += 1) : reject(e)));
+      live.add(req);
+      req.end();
+    });
+  await Promise.all(
+    Array.from({ length: 256 }, async () => {
+      while (next < n) {
+        next += 1;
+        await one();
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  return {
+    ms,
+    open: () => n - closed,
+    close: () => {
+      for (const r of live) r.destroy();
+      agent.destroy();
+    },
+  };
+}
+
+/** An exec-style upgraded stream: `mib` MiB written and the same read back through the echo. MB/s per direction. */
+async function upgradeEcho(port: number, ca: string, token: string, mib: number): Promise<number> {
+  const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  socket.write(
+    [
+      'POST /api/v1/namespaces/default/pods/web-1/exec?command=cat&stdin=true&stdout=true HTTP/1.1',
+      'Host: localhost',
+      'Connection: Upgrade',
+      'Upgrade: SPDY/3.1',
+      'X-Stream-Protocol-Version: v4.channel.k8s.io',
+      `Authorization: Bearer ${token}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  let head = Buffer.alloc(0);
+  let extra = Buffer.alloc(0);
+  await new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      head = Buffer.concat([head, c]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      if (!head.subarray(0, end).toString().startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.toString().slice(0, 200)}`));
+      extra = head.subarray(end + 4);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+  const total = mib * 1024 * 1024;
+  const chunk = Buffer.alloc(64 * 1024, 'e');
+  let received = extra.length;
+  const started = performance.now();
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (c: Buffer) => {
+      received += c.length;
+      if (received >= total) resolve();
+    });
+  });
+  let sent = 0;
+  const pump = () => {
+    while (sent < total) {
+      sent += chunk.length;
+      if (!socket.write(chunk)) return void socket.once('drain', pump);
+    }
+  };
+  pump();
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  socket.destroy();
+  return total / 1e6 / seconds;
+}
+
+/** Sequential GETs through the proxy, one at a time on a keep-alive connection: per-request latency (ms). */
+async function sequential(url: string, ca: string, headersFor: (i: number) => Record<string, string>, n: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const req = request(url, { agent, headers: headersFor(i) }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    samples.push(performance.now() - started);
+  }
+  agent.destroy();
+  return samples;
+}
+
+/** µs per call of `fn`, after a warm-up, median of 5 batches. */
+async function perOp(fn: () => unknown | Promise<unknown>, batch: number): Promise<number> {
+  for (let i = 0; i < Math.min(batch, 200); i++) await fn();
+  const batches: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const started = performance.now();
+    for (let i = 0; i < batch; i++) await fn();
+    batches.push(((performance.now() - started) * 1000) / batch);
+  }
+  return median(batches);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  await run('wrk', ['--version'], 5000).catch((err: Error) => {
+    // wrk --version exits 1 after printing its version; only a missing binary is fatal.
+    if (/ENOENT/.test(err.message)) throw new Error('wrk is not installed: apt-get install wrk (Debian/Ubuntu), then npm run bench again');
+  });
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}; rounds ${opts.rounds}, wrk ${opts.durationS}s`);
+
+  const ca = createTestCa();
+  const issuer = await TestIssuer.start(ca);
+  const upstream = await startUpstream(ca);
+  const upstreamUrl = `https://127.0.0.1:${upstream.port}`;
+  const dir = join(ROOT, 'bench/.run');
+  mkdirSync(dir, { recursive: true });
+  const kubeconfig = join(dir, 'upstream.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'up', cluster: { server: upstreamUrl, 'certificate-authority-data': Buffer.from(ca.caPem).toString('base64') } }],
+      users: [{ name: 'proxy', user: { token: 'bench-proxy-service-account-token' } }],
+      contexts: [{ name: 'up', context: { cluster: 'up', user: 'proxy' } }],
+      'current-context': 'up',
+    }),
+  );
+  const serving = ca.issue('bench-proxy');
+  const proxyArgs = [
+    `--oidc-issuer-url=${issuer.url}`,
+    `--oidc-client-id=${CLIENT_ID}`,
+    `--oidc-ca-file=${ca.caCertFile}`,
+    '--oidc-username-claim=email',
+    '--oidc-groups-claim=groups',
+    '--oidc-signing-algs=RS256,ES256',
+    `--tls-cert-file=${serving.certFile}`,
+    `--tls-private-key-file=${serving.keyFile}`,
+    `--kubeconfig=${kubeconfig}`,
+    // Extra flags for experiments, e.g. BENCH_PROXY_ARGS="--log-level=error".
+    ...(process.env.BENCH_PROXY_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  const token = await issuer.sign({ aud: CLIENT_ID, sub: 'bench-user', email: 'bench@example.com', groups: ['dev', 'ops'], exp: Math.floor(Date.now() / 1000) + 6 * 3600 });
+  const auth = { authorization: `Bearer ${token}` };
+  let proxy = await startProxy(proxyArgs);
+  const comparisons: Comparison[] = [];
+  const notes: string[] = [];
+  let latency: Report['latency'] = { direct: {}, proxied: {} };
+
+  try {
+    if (opts.only.has('small-get')) {
+      log('small GET, 64 connections');
+      const path = '/api/v1/namespaces/default/pods/small';
+      const rounds = { direct: [] as WrkResult[], proxied: [] as WrkResult[] };
+      for (let r = 0; r < opts.rounds; r++) {
+        rounds.direct.push(await wrk(upstreamUrl + path, 64, auth));
+        rounds.proxied.push(await wrk(proxy.url + path, 64, auth));
+      }
+      const d = medianRound(rounds.direct, (x) => x.requestsPerSec);
+      const p = medianRound(rounds.proxied, (x) => x.requestsPerSec);
+      const errors = [...rounds.proxied].reduce((n, x) => n + x.socketErrors + x.non2xx, 0);
+      latency = { direct: d.latencyMs, proxied: p.latencyMs };
+      comparisons.push(
+        { scenario: 'small GET ×64', metric: 'throughput', unit: 'req/s', direct: d.requestsPerSec, proxied: p.requestsPerSec, target: '≥ 0.30 × direct', met: p.requestsPerSec >= 0.3 * d.requestsPerSec },
+        { scenario: 'small GET ×64', metric: 'p50', unit: 'ms', direct: d.latencyMs['50'], proxied: p.latencyMs['50']!, higherIsBetter: false },
+        { scenario: 'small GET ×64', metric: 'p99', unit: 'ms', direct: d.latencyMs['99'], proxied: p.latencyMs['99']!, higherIsBetter: false, target: '≤ 30 ms', met: p.latencyMs['99']! <= 30 },
+        { scenario: 'small GET ×64', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
+      );
+    }
+
+    if (opts.only.has('large-list')) {
+      log('large list GET (500 pods), 8 connections');
+      const path = '/api/v1/namespaces/default/pods';
+      const d: number[] = [];
+      const p: number[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        d.push((await wrk(upstreamUrl + path, 8, auth)).requestsPerSec);
+        p.push((await wrk(proxy.url + path, 8, auth)).requestsPerSec);
+      }
+      comparisons.push({ scenario: 'large list ×8', metric: 'throughput', unit: 'req/s', direct: median(d), proxied: median(p) });
+    }
+
+    if (opts.only.has('stream')) {
+      log(`streamed response, ${opts.streamMiB} MiB`);
+      const path = `/big?bytes=${opts.streamMiB * 1024 * 1024}`;
+      const d: number[] = [];
+      const p: { mbps: number; rssGrowthMiB: number }[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        d.push((await download(upstreamUrl + path, ca.caPem, token)).mbps);
+        p.push(await download(proxy.url + path, ca.caPem, token, proxy.child.pid));
+      }
+      const growth = Math.max(...p.map((x) => x.rssGrowthMiB));
+      comparisons.push(
+        { scenario: `stream ${opts.streamMiB} MiB`, metric: 'throughput', unit: 'MB/s', direct: median(d), proxied: median(p.map((x) => x.mbps)), target: '≥ 0.7 × direct', met: median(p.map((x) => x.mbps)) >= 0.7 * median(d) },
+        { scenario: `stream ${opts.streamMiB} MiB`, metric: 'proxy peak RSS growth (max of rounds)', unit: 'MiB', proxied: growth, target: '< 64 MiB', met: growth < 64 },
+      );
+    }
+
+    if (opts.only.has('watches')) {
+      log(`${opts.watches} idle watches`);
+      // A fresh proxy, so earlier scenarios' heap does not count against the watches.
+      await stopProxy(proxy);
+      proxy = await startProxy(proxyArgs);
+      await sleep(1000);
+      const direct = await openWatches(upstreamUrl, ca.caPem, token, opts.watches);
+      direct.close();
+      await sleep(2000);
+      const before = rssMiB(proxy.child.pid!);
+      const proxied = await openWatches(proxy.url, ca.caPem, token, opts.watches);
+      await sleep(3000);
+      const after = rssMiB(proxy.child.pid!);
+      const open = proxied.open();
+      proxied.close();
+      const perWatchKiB = ((after - before) * 1024) / opts.watches;
+      comparisons.push(
+        { scenario: `${opts.watches} idle watches`, metric: 'time to establish all', unit: 'ms', direct: direct.ms, proxied: proxied.ms, higherIsBetter: false },
+        { scenario: `${opts.watches} idle watches`, metric: 'proxy RSS per watch', unit: 'KiB', proxied: perWatchKiB, target: '≤ 48 KiB', met: perWatchKiB <= 48 },
+        { scenario: `${opts.watches} idle watches`, metric: 'still open after 3 s', unit: 'watches', proxied: open, target: `${opts.watches} (none dropped)`, met: open === opts.watches },
+      );
+      if (opts.watches < 10_000) notes.push(`Watches: ${opts.watches}, not 10,000: every proxied watch holds two sockets in the proxy and this machine's hard descriptor limit is ${readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? '?'}.`);
+      await sleep(2000);
+    }
+
+    if (opts.only.has('upgrade')) {
+      log(`exec-style upgraded stream, ${opts.upgradeMiB} MiB each way`);
+      const d: number[] = [];
+      const p: number[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        d.push(await upgradeEcho(upstream.port, ca.caPem, token, opts.upgradeMiB));
+        p.push(await upgradeEcho(Number(new URL(proxy.url).port), ca.caPem, token, opts.upgradeMiB));
+      }
+      comparisons.push({ scenario: `upgrade echo ${opts.upgradeMiB} MiB`, metric: 'throughput each way', unit: 'MB/s', direct: median(d), proxied: median(p) });
+    }
+
+    if (opts.only.has('token')) {
+      log('token verification cost');
+      const authenticator = new JwtAuthenticator({
+        issuer: { url: issuer.url, audiences: [CLIENT_ID], certificateAuthority: ca.caPem },
+        claimValidationRules: [],
+        claimMappings: { username: { claim: 'email', prefix: '' }, groups: { claim: 'groups', prefix: '' } },
+        signingAlgs: ['RS256', 'ES256'],
+      });
+      await authenticator.start();
+      const claims = { aud: CLIENT_ID, sub: 'bench-user', email: 'bench@example.com', groups: ['dev', 'ops'] };
+      const rs = await issuer.sign(claims, { alg: 'RS256' });
+      const es = await issuer.sign(claims, { alg: 'ES256' });
+      // Cold: decode, claim checks, signature and mapping, as for a token not in the cache.
+      const rsUs = await perOp(() => authenticator.verify(rs, decodeCompact(rs)!), 2000);
+      const esUs = await perOp(() => authenticator.verify(es, decodeCompact(es)!), 1000);
+      authenticator.stop();
+      const cache = new TokenCache({ maxEntries: 10_000, ttlMs: 60_000 });
+      cache.set(tokenKey(rs), { username: 'bench@example.com', groups: ['dev'], extra: {} } as never, Date.now() + 3_600_000);
+      // Cached: what every request with a known token costs (SHA-256 of the token, then a map lookup).
+      const cachedUs = await perOp(() => cache.get(tokenKey(rs)), 200_000);
+      comparisons.push(
+        { scenario: 'token', metric: 'cold verification RS256', unit: 'µs/op', proxied: rsUs, target: '≤ 200 µs', met: rsUs <= 200 },
+        { scenario: 'token', metric: 'cold verification ES256', unit: 'µs/op', proxied: esUs },
+        { scenario: 'token', metric: 'cached check', unit: 'µs/op', proxied: cachedUs, target: '≤ 5 µs', met: cachedUs <= 5 },
+      );
+    }
+
+    if (opts.only.has('as')) {
+      log('kubectl --as: SubjectAccessReview cache warm vs cold');
+      const path = '/api/v1/namespaces/default/pods/small';
+      const plain: number[] = [];
+      const as: number[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        plain.push((await wrk(proxy.url + path, 64, auth)).requestsPerSec);
+        as.push((await wrk(proxy.url + path, 64, { ...auth, 'Impersonate-User': 'someone@example.com' })).requestsPerSec);
+      }
+      const run = Date.now();
+      const cold = await sequential(proxy.url + path, ca.caPem, (i) => ({ ...auth, 'Impersonate-User': `cold-${run}-${i}@example.com` }), 300);
+      const warm = await sequential(proxy.url + path, ca.caPem, () => ({ ...auth, 'Impersonate-User': 'someone@example.com' }), 300);
+      comparisons.push(
+        { scenario: '--as, SAR cache warm ×64', metric: 'throughput (baseline: no --as)', unit: 'req/s', direct: median(plain), proxied: median(as) },
+        { scenario: '--as, one at a time', metric: 'p50, cold (SAR per request) vs warm', unit: 'ms', direct: percentile(warm, 50), proxied: percentile(cold, 50), higherIsBetter: false },
+      );
+    }
+
+    if (opts.only.has('ready')) {
+      log('start to ready');
+      await stopProxy(proxy);
+      const times: number[] = [];
+      for (let r = 0; r < Math.max(3, opts.rounds); r++) {
+        const p = await startProxy(proxyArgs);
+        times.push(p.readyMs);
+        await stopProxy(p);
+      }
+      proxy = await startProxy(proxyArgs);
+      comparisons.push({ scenario: 'start', metric: 'time to ready (issuer up)', unit: 'ms', proxied: median(times), target: '≤ 1000 ms', met: median(times) <= 1000 });
+    }
+  } finally {
+    await stopProxy(proxy);
+    upstream.child.kill('SIGTERM');
+    await issuer.stop();
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const report: Report = { date, machine, rounds: opts.rounds, comparisons, latency, notes };
+  const out = join(ROOT, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, `${date}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, `${date}.md`), renderMarkdown(report));
+  writeFileSync(join(out, `${date}.svg`), renderSvg(report));
+  process.stdout.write(`\n${renderMarkdown(report)}\nwritten: bench/results/${date}.{json,md,svg}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
