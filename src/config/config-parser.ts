@@ -106,13 +106,17 @@ function opsFromFlags(ctx: ConfigContext, securePort: number): OpsConfig {
   if (securePort === readinessProbePort) ctx.error(`unable to securely serve on port ${securePort} (used by readiness probe)`);
   const shutdownGracePeriodMs = flags.duration('shutdown-grace-period');
   if (shutdownGracePeriodMs < 0) ctx.error('--shutdown-grace-period must not be negative');
+  const maxRequestsInflight = flags.int('max-requests-inflight');
+  if (maxRequestsInflight < 0) ctx.error('--max-requests-inflight must not be negative (0 means no limit)');
+  const maxMutatingRequestsInflight = flags.int('max-mutating-requests-inflight');
+  if (maxMutatingRequestsInflight < 0) ctx.error('--max-mutating-requests-inflight must not be negative (0 means no limit)');
   const verbosity = flags.int('v');
   const levelFlag = flags.string('log-level');
   let logLevel: OpsConfig['logLevel'] = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(levelFlag)) logLevel = levelFlag as OpsConfig['logLevel'];
   else ctx.error(`--log-level: unknown level ${JSON.stringify(levelFlag)}; use one of ${LOG_LEVELS.join(', ')}`);
   if (!flags.isSet('log-level') && verbosity >= 4) logLevel = verbosity >= 8 ? 'trace' : 'debug';
-  return { readinessProbePort, flushIntervalMs: flags.duration('flush-interval'), shutdownGracePeriodMs, logLevel, verbosity };
+  return { readinessProbePort, flushIntervalMs: flags.duration('flush-interval'), shutdownGracePeriodMs, maxRequestsInflight, maxMutatingRequestsInflight, logLevel, verbosity };
 }
 
 function warnIgnored(ctx: ConfigContext): void {

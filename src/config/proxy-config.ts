@@ -86,6 +86,9 @@ export interface OpsConfig {
   readonly flushIntervalMs: number;
   /** How long in-flight requests and streams may drain after SIGTERM. */
   readonly shutdownGracePeriodMs: number;
+  /** --max-requests-inflight / --max-mutating-requests-inflight; 0 = unlimited (inflight-limiter.ts). */
+  readonly maxRequestsInflight: number;
+  readonly maxMutatingRequestsInflight: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** klog-style -v, accepted for compatibility; without --log-level, >= 4 selects debug and >= 8 trace. */
   readonly verbosity: number;

@@ -51,6 +51,12 @@ export class MetricsService {
     labelNames: ['protocol'] as const,
     registers: [this.registry],
   });
+  private readonly inflightRejections = new Counter({
+    name: 'kube_oidc_proxy_inflight_rejections_total',
+    help: 'Requests answered 429 because --max-requests-inflight (readOnly) or --max-mutating-requests-inflight (mutating) was reached.',
+    labelNames: ['request_kind'] as const,
+    registers: [this.registry],
+  });
 
   private readonly discoveryResponses = new Counter({
     name: 'kube_oidc_proxy_discovery_responses_total',
@@ -95,6 +101,10 @@ export class MetricsService {
 
   observeDiscoveryStaleServed(document: DiscoveryDocumentLabel): void {
     this.discoveryStale.inc({ document });
+  }
+
+  observeInflightRejection(requestKind: 'readOnly' | 'mutating'): void {
+    this.inflightRejections.inc({ request_kind: requestKind });
   }
 
   tunnelOpened(protocol: 'spdy' | 'websocket'): () => void {

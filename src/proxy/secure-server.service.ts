@@ -6,9 +6,15 @@ import type { Socket } from 'node:net';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
+import { AdmissionError } from './admission-error.js';
 import { peekAdmitted } from './admission.service.js';
+import { InflightLimiter } from './inflight-limiter.js';
+import { writeStatus, writeStatusToSocket } from './kube-status.js';
 import { resolveRequestInfo } from './request-info.js';
 import { UpgradeListener } from './upgrade-listener.service.js';
+
+/** kube-apiserver's wording for its own 429 (apiserver/pkg/endpoints/handlers/responsewriters.TooManyRequests). */
+const TOO_MANY_REQUESTS = 'Too many requests, please try again later.';
 
 /** How often the serving certificate and key are checked for changes (cert-manager rotations are rare). */
 const CERT_POLL_MS = 2_000;
@@ -26,12 +32,15 @@ export class SecureServerService {
   private readonly busy = new WeakMap<Socket, number>();
   private readonly upgraded = new Set<Socket>();
   private pemFingerprint = '';
+  private readonly inflight: InflightLimiter;
 
   constructor(
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
     private readonly upgrades: UpgradeListener,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.inflight = new InflightLimiter(config.ops.maxRequestsInflight, config.ops.maxMutatingRequestsInflight);
+  }
 
   /** Read and check the serving key pair; throws with a message naming the flag. */
   loadTlsOptions(): SecureContextOptions {
@@ -72,6 +81,16 @@ export class SecureServerService {
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.upgraded.add(socket);
       socket.once('close', () => this.upgraded.delete(socket));
+      // exec/attach/port-forward are long-running and not counted; an Upgrade: on any other path is, so
+      // the limit cannot be dodged by adding an Upgrade header. The slot is held until the socket closes.
+      const slot = this.inflight.acquire(resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'));
+      if (!slot.admitted) {
+        this.metrics.observeInflightRejection(slot.pool);
+        socket.on('error', () => socket.destroy());
+        writeStatusToSocket(socket, new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${slot.pool} in-flight limit reached`));
+        return;
+      }
+      socket.once('close', slot.release);
       this.upgrades.handle(req, socket, head);
     });
     // 'secureConnection' hands out the TLSSocket that requests and upgrades see (not the raw TCP socket).
@@ -99,16 +118,24 @@ export class SecureServerService {
     const socket = req.socket;
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
     const started = process.hrtime.bigint();
+    const requestInfo = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    // Before authentication, like the API server's filter chain puts cheap refusals first.
+    const slot = this.inflight.acquire(requestInfo);
     res.once('close', () => {
+      if (slot.admitted) slot.release();
       this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
-      // Admitted requests already carry their RequestInfo; only refusals need it resolved here.
-      const info = peekAdmitted(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      const info = peekAdmitted(req)?.info ?? requestInfo;
       const seconds = info.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.observeRequest(verbLabel(info.verb, info.isResourceRequest), res.statusCode, seconds);
       // During shutdown, finish each connection after its last in-flight response.
       if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });
     if (this.closing) res.setHeader('connection', 'close');
+    if (!slot.admitted) {
+      this.metrics.observeInflightRejection(slot.pool);
+      writeStatus(res, new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${slot.pool} in-flight limit reached`));
+      return;
+    }
     app(req, res);
   }
 

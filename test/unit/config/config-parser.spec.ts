@@ -61,6 +61,8 @@ describe('parseConfig', () => {
     ['ops.readinessProbePort', 8080],
     ['ops.flushIntervalMs', 50],
     ['ops.shutdownGracePeriodMs', 60_000],
+    ['ops.maxRequestsInflight', 400],
+    ['ops.maxMutatingRequestsInflight', 200],
     ['ops.logLevel', 'info'],
     ['ops.verbosity', 0],
   ])('the default of %s is %j', (path, value) => {
@@ -103,6 +105,8 @@ describe('parseConfig', () => {
     [['-P', '9090'], 'ops.readinessProbePort', 9090],
     [['--flush-interval=-1ms'], 'ops.flushIntervalMs', -1],
     [['--shutdown-grace-period=5s'], 'ops.shutdownGracePeriodMs', 5000],
+    [['--max-requests-inflight=0'], 'ops.maxRequestsInflight', 0],
+    [['--max-mutating-requests-inflight=7'], 'ops.maxMutatingRequestsInflight', 7],
     [['--log-level=warn'], 'ops.logLevel', 'warn'],
     [['-v=4'], 'ops.logLevel', 'debug'],
     [['-v=8'], 'ops.logLevel', 'trace'],
@@ -160,6 +164,8 @@ describe('parseConfig', () => {
     // Kube-OIDC-Proxy and Misc
     [['--extra-user-headers==v'], '--extra-user-headers: the key of a key=value pair must not be empty'],
     [['--shutdown-grace-period=-1s'], '--shutdown-grace-period must not be negative'],
+    [['--max-requests-inflight=-1'], '--max-requests-inflight must not be negative (0 means no limit)'],
+    [['--max-mutating-requests-inflight=-5'], '--max-mutating-requests-inflight must not be negative (0 means no limit)'],
     [['--log-level=loud'], '--log-level: unknown level "loud"; use one of fatal, error, warn, info, debug, trace'],
     [['--foo'], 'unknown flag: --foo'],
     [['serve'], 'unexpected argument at position 5: kube-oidc-proxy takes no arguments'],

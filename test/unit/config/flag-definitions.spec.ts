@@ -34,6 +34,8 @@ describe('the flag table', () => {
     ['extra-user-header-client-ip', 'bool', 'false', undefined],
     ['extra-user-headers', 'stringToStringSlice', '', undefined],
     ['shutdown-grace-period', 'duration', '60s', undefined],
+    ['max-requests-inflight', 'int', '400', undefined],
+    ['max-mutating-requests-inflight', 'int', '200', undefined],
     ['disable-end-user-impersonation', 'bool', 'false', undefined],
     ['allow-reserved-identities', 'bool', 'false', undefined],
     ['oidc-issuer-url', 'string', '', undefined],
