@@ -6,8 +6,12 @@
 import type { UserInfo } from './user-info.js';
 import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
 
-/** Tokens larger than this are refused before any parsing (kube-apiserver's header limit is larger; 16 KiB is generous for a JWT). */
-export const MAX_TOKEN_BYTES = 16 * 1024;
+/**
+ * Tokens larger than this are refused before any parsing. It matches the secure listener's 64 KiB header
+ * limit (secure-server.service.ts), which exists for groups-heavy ID tokens: a lower bound here refused
+ * valid tokens of 16–64 KiB that the listener had accepted for exactly that reason.
+ */
+export const MAX_TOKEN_BYTES = 64 * 1024;
 /** go-oidc's clock skew allowance, applied to `nbf` only (`exp` has none). */
 export const NBF_LEEWAY_MS = 60_000;
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
