@@ -55,6 +55,15 @@ export class ProxyService implements OnModuleDestroy {
         proxyReq.once('close', () => clearTimeout(timer));
       }
     });
+    // http-proxy pipes the API server's response into the client's, and a pipe does not end its destination
+    // when the source breaks: a watch whose API server restarted hung open forever, so client-go never
+    // re-watched. A response cut short upstream is cut short downstream (never ended cleanly, which would
+    // pass a truncated body off as complete).
+    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete && !res.destroyed) res.destroy();
+      });
+    });
   }
 
   /** The outbound headers with the proxy's credentials, verified. Throws (fail closed) if anything is off. */

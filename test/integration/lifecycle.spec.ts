@@ -9,9 +9,11 @@ import { connect } from 'node:tls';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
 import { opsGet, waitFor } from './support/proxy-process.js';
+import { closeRawUpgrades, rawUpgrade, upgradeHead } from './support/upgrade-client.js';
 
 let env: Environment | undefined;
 afterEach(async () => {
+  closeRawUpgrades();
   await env?.stop();
   env = undefined;
 });
@@ -110,6 +112,44 @@ describe('shutdown', () => {
     expect(code).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
     expect(ended).toBe(true);
+  }, 30_000);
+
+  it('on SIGTERM with an exec session and a watch open: readiness drops, new connections are refused, the exec session keeps working through the grace period, exit 0', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=3s'] });
+    const token = await env.token();
+    const exec = await rawUpgrade(env.proxy.securePort, env.ca.caPem, upgradeHead('/api/v1/namespaces/default/pods/web/exec?command=sh', token, 'SPDY/3.1'));
+    await exec.waitFor('101 Switching Protocols', 10_000);
+    const watch = await rawUpgrade(env.proxy.securePort, env.ca.caPem, `GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+    await watch.waitFor('"ADDED"', 10_000);
+
+    env.proxy.child.kill('SIGTERM');
+    await waitFor(async () => ((await opsGet(env!.proxy.opsPort, '/ready')).status === 503 ? true : undefined), 5000, '/ready 503 after SIGTERM');
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: env!.proxy.securePort, ca: env!.ca.caPem, servername: 'localhost' }, () => resolve('connected'));
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    // In-flight work still flows during the grace period.
+    exec.socket.write('still-here');
+    await exec.waitFor('still-here', 2000);
+    env.upstream.pushWatchEvent('{"type":"MODIFIED"}');
+    await watch.waitFor('MODIFIED', 2000);
+
+    expect(await env.proxy.exited).toBe(0);
+    await Promise.all([exec.closed, watch.closed]);
+  }, 30_000);
+
+  it('a second SIGTERM during the drain forces an immediate exit', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=60s'] });
+    const watch = await rawUpgrade(env.proxy.securePort, env.ca.caPem, `GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${await env.token()}\r\n\r\n`);
+    await watch.waitFor('"ADDED"', 10_000);
+    env.proxy.child.kill('SIGTERM');
+    await waitFor(async () => ((await opsGet(env!.proxy.opsPort, '/ready')).status === 503 ? true : undefined), 5000, '/ready 503 after SIGTERM');
+    env.proxy.child.kill('SIGTERM');
+    // Without the second signal this would wait for the 60 s grace period (beyond this test's timeout).
+    expect(await env.proxy.exited).toBe(1);
+    expect(env.proxy.stderr()).toContain('received SIGTERM again: exiting immediately');
+    await watch.closed;
   }, 30_000);
 
   it('exits with 0 without waiting out the grace period when nothing is in flight', async () => {

@@ -2,14 +2,16 @@
  * As a kubectl user, when the API server is down or misbehaves I get a prompt, clear Status answer, and
  * the proxy recovers by itself when the API server returns.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
+import { closeRawUpgrades, rawUpgrade } from './support/upgrade-client.js';
 
 let env: Environment;
 beforeAll(async () => {
   env = await startEnvironment();
 });
+afterEach(closeRawUpgrades);
 afterAll(async () => env?.stop());
 
 it('relays a redirect from the API server without following it (CVE-2020-8559)', async () => {
@@ -28,3 +30,19 @@ it('answers 503 while the API server is down, and recovers when it returns', asy
   const up = await send(env.proxy.url, { path: '/api/v1/pods', headers: bearer(token), ca: env.ca.caPem });
   expect(up.status).toBe(200);
 });
+
+it('a watch open when the API server restarts ends promptly instead of hanging, and the client can re-watch once it is back', async () => {
+  const token = await env.token();
+  const watch = await rawUpgrade(env.proxy.securePort, env.ca.caPem, `GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  await watch.waitFor('"ADDED"', 10_000);
+  await env.upstream.stop();
+  // The proxy cuts the client's stream (a truncated chunked body), so client-go's reflector sees an error and re-lists.
+  await watch.closed;
+  expect(watch.received()).not.toMatch(/0\r\n\r\n$/);
+  await env.upstream.restart();
+  const again = await rawUpgrade(env.proxy.securePort, env.ca.caPem, `GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  await again.waitFor('"ADDED"', 10_000);
+  env.upstream.pushWatchEvent('{"type":"MODIFIED"}');
+  await again.waitFor('MODIFIED', 5000);
+  again.socket.destroy();
+}, 30_000);
