@@ -134,4 +134,4 @@ it(`serves a soak of ${SOAK_REQUESTS} keep-alive requests within a ${SOAK_HEAP_M
   expect(rssAfter - rssWarm).toBeLessThan(48);
   await waitFor(async () => (openFds(pid()) <= fdsBefore + 5 ? true : undefined), 30_000, 'proxy descriptors back to the baseline');
   expect((await send(env.proxy.url, { path: '/api/v1/pods', headers: bearer(token), ca: env.ca.caPem })).status).toBe(200);
-}, 240_000);
+}, FULL ? 900_000 : 240_000);
