@@ -10,7 +10,7 @@
  * built proxy (dist/main.js); wrk (Debian: `apt-get install wrk`) drives HTTP load over keep-alive TLS.
  * Writes bench/results/<date>.{json,md,svg}. Not part of CI's pass/fail: timing is a report, not a test.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
@@ -123,6 +123,16 @@ async function startProxy(args: readonly string[]): Promise<Proxy> {
     await sleep(5);
   }
   return { url: `https://127.0.0.1:${securePort}`, child, readyMs: performance.now() - started };
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** User plus system CPU time of a process so far, from /proc (Linux), in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based), in clock ticks.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function stopProxy(p: Proxy): Promise<void> {
@@ -342,9 +352,13 @@ async function main(): Promise<void> {
       log('small GET, 64 connections');
       const path = '/api/v1/namespaces/default/pods/small';
       const rounds = { direct: [] as WrkResult[], proxied: [] as WrkResult[] };
+      const cpuPerRequest: number[] = [];
       for (let r = 0; r < opts.rounds; r++) {
         rounds.direct.push(await wrk(upstreamUrl + path, 64, auth));
-        rounds.proxied.push(await wrk(proxy.url + path, 64, auth));
+        const cpuBefore = cpuSeconds(proxy.child.pid!);
+        const result = await wrk(proxy.url + path, 64, auth);
+        cpuPerRequest.push(((cpuSeconds(proxy.child.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+        rounds.proxied.push(result);
       }
       const d = medianRound(rounds.direct, (x) => x.requestsPerSec);
       const p = medianRound(rounds.proxied, (x) => x.requestsPerSec);
@@ -355,6 +369,8 @@ async function main(): Promise<void> {
         { scenario: 'small GET ×64', metric: 'p50', unit: 'ms', direct: d.latencyMs['50'], proxied: p.latencyMs['50']!, higherIsBetter: false },
         { scenario: 'small GET ×64', metric: 'p99', unit: 'ms', direct: d.latencyMs['99'], proxied: p.latencyMs['99']!, higherIsBetter: false, target: '≤ 30 ms', met: p.latencyMs['99']! <= 30 },
         { scenario: 'small GET ×64', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
+        // CPU the proxy process spent per request: steadier than req/s when other work shares the cores.
+        { scenario: 'small GET ×64', metric: 'proxy CPU per request', unit: 'µs', proxied: median(cpuPerRequest) },
       );
     }
 
