@@ -127,6 +127,10 @@ export class SecureServerService {
       const info = peekAdmitted(req)?.info ?? requestInfo;
       const seconds = info.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.observeRequest(verbLabel(info.verb, info.isResourceRequest), res.statusCode, seconds);
+      // Refusals and upstream failures are logged where they are decided; this catches every other 5xx.
+      if (res.statusCode >= 500) {
+        this.logger.error({ method: req.method, uri: req.url, statusCode: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request answered with a server error');
+      }
       // During shutdown, finish each connection after its last in-flight response.
       if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });

@@ -25,7 +25,7 @@ describe('with --disable-impersonation', () => {
     const [seen] = env.upstream.since(before);
     expect(seen!.header('authorization')).toEqual([`Bearer ${token}`]);
     expect(seen!.rawHeaders.filter((_, i) => i % 2 === 0 && seen!.rawHeaders[i]!.toLowerCase().startsWith('impersonate'))).toEqual([]);
-    expect(env.proxy.stdout()).toMatch(/AuSuccess .*inbound:\[jane@example\.com \/ dev\|ops\|system:authenticated \/ /);
+    await env.proxy.waitForOutput(/AuSuccess .*inbound:\[jane@example\.com \/ dev\|ops\|system:authenticated \/ /);
   });
 
   it.each([

@@ -57,7 +57,7 @@ describe('with end-user impersonation on (the default)', () => {
       groups: ['dev', 'ops', 'system:authenticated'],
       resourceAttributes: { verb: 'impersonate', group: '', resource: 'users', name: 'alice' },
     });
-    expect(env.proxy.stdout()).toMatch(/AuSuccess .*inbound:\[jane@example\.com \/ dev\|ops\|system:authenticated \/ [^\]]*\] outbound:\[alice \/ system:authenticated \/ /);
+    await env.proxy.waitForOutput(/AuSuccess .*inbound:\[jane@example\.com \/ dev\|ops\|system:authenticated \/ [^\]]*\] outbound:\[alice \/ system:authenticated \/ /);
   });
 
   it('the original extras travel as JSON in originaluser.jetstack.io-extra', async () => {

@@ -43,7 +43,7 @@ describe('with --token-passthrough', () => {
     expect(seen!.rawHeaders.filter((_, i) => i % 2 === 0 && seen!.rawHeaders[i]!.toLowerCase().startsWith('impersonate'))).toEqual([]);
     const [review] = env.upstream.tokenReviews.slice(reviewsBefore);
     expect(review).toEqual({ spec: { token: 'sa-token-accepted', audiences: ['api', 'other'] }, authorization: `Bearer ${PROXY_SA_TOKEN}` });
-    expect(env.proxy.stdout()).toMatch(/AuSuccess .*inbound:\[system:serviceaccount:ci:deployer \/ system:serviceaccounts\|system:serviceaccounts:ci\|system:authenticated \/ /);
+    await env.proxy.waitForOutput(/AuSuccess .*inbound:\[system:serviceaccount:ci:deployer \/ system:serviceaccounts\|system:serviceaccounts:ci\|system:authenticated \/ /);
   });
 
   it("the client's own Impersonate-* headers pass through untouched, for the API server to authorize against the token", async () => {
@@ -64,7 +64,7 @@ describe('with --token-passthrough', () => {
     expect(res.status).toBe(401);
     expect(res.json()).toMatchObject({ kind: 'Status', code: 401, message: 'Unauthorized' });
     expect(env.upstream.since(before)).toEqual([]);
-    expect(env.proxy.stdout()).toMatch(/AuFail /);
+    await env.proxy.waitForOutput(/AuFail /);
   });
 
   it('a TokenReview answer with an error is a 401', async () => {

@@ -28,7 +28,7 @@ describe('when the connecting peer is not a trusted proxy', () => {
   it("the client's X-Forwarded-For and X-Real-Ip are ignored: the peer is the client", async () => {
     const seen = await seenThrough(env, { 'X-Forwarded-For': '203.0.113.9, 10.1.2.3', 'X-Real-Ip': '198.51.100.7' });
     expect(seen).toEqual({ clientIp: ['127.0.0.1'], forwardedFor: ['127.0.0.1'], realIp: [] });
-    expect(env.proxy.stdout()).toMatch(/AuSuccess src:\[127\.0\.0\.1 \/ /);
+    await env.proxy.waitForOutput(/AuSuccess src:\[127\.0\.0\.1 \/ /);
   });
 });
 
@@ -42,7 +42,7 @@ describe('when the connecting peer is a trusted proxy', () => {
   it('the rightmost untrusted X-Forwarded-For address is the client, in Remote-Client-IP and the outbound X-Forwarded-For', async () => {
     const seen = await seenThrough(env, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.9, 10.1.2.3' });
     expect(seen).toEqual({ clientIp: ['203.0.113.9'], forwardedFor: ['203.0.113.9'], realIp: [] });
-    expect(env.proxy.stdout()).toMatch(/AuSuccess src:\[203\.0\.113\.9 \/ /);
+    await env.proxy.waitForOutput(/AuSuccess src:\[203\.0\.113\.9 \/ /);
   });
 
   it('without X-Forwarded-For, the trusted peer itself is the client', async () => {
