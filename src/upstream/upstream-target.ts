@@ -4,8 +4,9 @@
  * $KUBECONFIG or ~/.kube/config, with --context/--cluster/--user selection and flag overrides);
  * otherwise the in-cluster service account, whose projected token file is re-read as it rotates.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { UpstreamFlags } from '../config/proxy-config.js';
@@ -95,13 +96,24 @@ export function resolveInCluster(env: NodeJS.ProcessEnv, secretsDir = IN_CLUSTER
   };
 }
 
+/**
+ * @kubernetes/client-node takes about a second to load (its generated API comes with it), half of the
+ * proxy's start-up; only reading a kubeconfig file needs it, so the in-cluster and flags-only paths (the
+ * Helm chart's) never load it. Node 24 loads the ES module synchronously through require.
+ */
+function newKubeConfig(): KubeConfig {
+  const clientNode = createRequire(import.meta.url)('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
+  return new clientNode.KubeConfig();
+}
+
 export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessEnv): ResolveResult {
   const errors: string[] = [];
-  const kc = new KubeConfig();
   const path = flags.kubeconfig ?? env.KUBECONFIG?.split(':').find((p) => p && existsSync(p)) ?? join(homedir(), '.kube', 'config');
   const haveFile = existsSync(path);
+  let kc: KubeConfig | undefined;
   if (haveFile) {
     try {
+      kc = newKubeConfig();
       kc.loadFromFile(path);
     } catch (err) {
       errors.push(`--kubeconfig: ${path} is not a valid kubeconfig: ${(err as Error).message}`);
@@ -115,13 +127,13 @@ export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessE
     return { errors };
   }
 
-  const contextName = flags.context ?? (haveFile ? kc.getCurrentContext() : '');
-  const context = contextName ? kc.getContextObject(contextName) : null;
+  const contextName = flags.context ?? kc?.getCurrentContext() ?? '';
+  const context = contextName ? (kc?.getContextObject(contextName) ?? null) : null;
   if (flags.context && !context) errors.push(`--context: context "${flags.context}" is not in ${path}`);
   const clusterName = flags.cluster ?? context?.cluster;
   const userName = flags.user ?? context?.user;
-  const cluster = clusterName ? kc.getCluster(clusterName) : null;
-  const user = userName ? kc.getUser(userName) : null;
+  const cluster = clusterName ? (kc?.getCluster(clusterName) ?? null) : null;
+  const user = userName ? (kc?.getUser(userName) ?? null) : null;
   if (flags.cluster && !cluster) errors.push(`--cluster: cluster "${flags.cluster}" is not in ${path}`);
   if (flags.user && !user) errors.push(`--user: user "${flags.user}" is not in ${path}`);
   if (user?.exec || user?.authProvider) {
