@@ -16,12 +16,14 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
+  setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],
 };
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'], testTimeout: 15_000 },
-    // Real processes and sockets: a loaded 2-core CI machine needs far more than jest's 5 s default.
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'], slowTestThreshold: 30, testTimeout: 30_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'], testTimeout: 60_000 },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'], globals: { defaultTimeoutMs: 15_000 } },
+    // Real processes and sockets: a loaded 2-core CI machine needs far more than jest's 5 s default
+    // (set by test/setup/timeouts.ts: jest 30 ignores testTimeout per project).
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'], slowTestThreshold: 30, globals: { defaultTimeoutMs: 30_000 } },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'], globals: { defaultTimeoutMs: 60_000 } },
   ],
 };
