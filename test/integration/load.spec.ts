@@ -105,13 +105,18 @@ it(`serves a soak of ${SOAK_REQUESTS} keep-alive requests within a ${SOAK_HEAP_M
     });
   let done = 0;
   let failures = 0;
+  const failedWith: Record<number, number> = {};
   const run = async (count: number): Promise<void> => {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < count) {
           next += 1;
-          if ((await one()) !== 200) failures += 1;
+          const status = await one();
+          if (status !== 200) {
+            failures += 1;
+            failedWith[status] = (failedWith[status] ?? 0) + 1;
+          }
           done += 1;
         }
       }),
@@ -133,7 +138,7 @@ it(`serves a soak of ${SOAK_REQUESTS} keep-alive requests within a ${SOAK_HEAP_M
   process.stdout.write(
     `soak: ${done} requests, ${((SOAK_REQUESTS - warmup) / seconds).toFixed(0)} req/s after warm-up, rss ${rssWarm.toFixed(0)} -> ${rssAfter.toFixed(0)} MiB, heap used ${heapWarm.toFixed(0)} -> ${heapAfter.toFixed(0)} MiB, fds ${fdsBefore} -> ${fdsDuring} (with ${CONCURRENCY} client connections)\n`,
   );
-  expect(failures).toBe(0);
+  expect({ failures, failedWith }).toEqual({ failures: 0, failedWith: {} });
   expect(done).toBe(SOAK_REQUESTS);
   // Flat within noise, and the process never died of its capped heap (every request answered 200 above).
   expect(rssAfter - rssWarm).toBeLessThan(48);
