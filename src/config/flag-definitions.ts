@@ -61,6 +61,7 @@ export const FLAG_DEFINITIONS = [
   { section: 'Secure Serving', name: 'tls-min-version', type: 'string', default: 'VersionTLS12', help: 'Minimum TLS version supported: VersionTLS12 or VersionTLS13.' },
   { section: 'Secure Serving', name: 'tls-cipher-suites', type: 'stringSlice', default: '', help: 'Comma-separated TLS 1.2 cipher suites by their Go (IANA) names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256. Empty means secure defaults. TLS 1.3 suites are always enabled.' },
   { section: 'Secure Serving', name: 'trusted-proxies', type: 'stringSlice', default: '', help: 'Comma-separated CIDRs (or IPs) of load balancers in front of the proxy. Only when the connecting peer is one of them is X-Forwarded-For believed, walked right to left to the first untrusted address. Empty: the connecting peer is the client.' },
+  { section: 'Secure Serving', name: 'request-read-timeout', type: 'duration', default: '60s', help: 'Longest a client may take to send a complete request, head and body; a slower one is answered 408 and disconnected, so a client trickling a body cannot hold an in-flight slot. Responses are not limited: watches, logs -f and exec sessions run as long as they need. 0 means no limit.' },
   { section: 'Secure Serving', name: 'cert-dir', type: 'string', default: '', help: 'Accepted for compatibility and ignored: no certificate is ever generated; use --tls-cert-file and --tls-private-key-file.', ignored: true },
 
   // Client: how the proxy reaches the API server (kubectl's names and semantics)

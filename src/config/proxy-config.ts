@@ -48,6 +48,8 @@ export interface ServingConfig {
    * socket peer is always the client. Validated at boot; matched by proxy/client-address.ts.
    */
   readonly trustedProxies: readonly string[];
+  /** --request-read-timeout: time to receive a whole request (head and body); 0 = no limit. */
+  readonly requestReadTimeoutMs: number;
 }
 
 /** Raw upstream-client flags. Resolution into a concrete target (kubeconfig, in-cluster) is the Upstream module's job. */

@@ -134,8 +134,11 @@ export function servingConfigFromFlags(ctx: ConfigContext): ServingConfig {
   for (const entry of parseTrustedProxies(trustedProxies).invalid) {
     ctx.error(`--trusted-proxies: ${JSON.stringify(entry)} is not an IP address or CIDR (e.g. 10.0.0.0/8)`);
   }
+  const requestReadTimeoutMs = flags.duration('request-read-timeout');
+  if (requestReadTimeoutMs < 0) ctx.error('--request-read-timeout must not be negative');
   return {
     trustedProxies,
+    requestReadTimeoutMs,
     bindAddress: flags.string('bind-address'),
     securePort,
     tlsCertFile,

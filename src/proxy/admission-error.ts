@@ -9,6 +9,8 @@ export type AdmissionErrorKind =
   | 'Unauthenticated' // 401
   | 'Forbidden' // 403
   | 'BadRequest' // 400
+  | 'RequestTimeout' // 408: the client did not send its whole request in time
+  | 'HeadersTooLarge' // 431
   | 'TooManyRequests' // 429
   | 'UpstreamUnavailable' // 503: cannot connect to the API server
   | 'UpstreamError' // 502: the API server connection broke or answered garbage

@@ -22,6 +22,10 @@ export function statusFor(kind: AdmissionErrorKind): StatusShape {
       return { code: 403, reason: 'Forbidden' };
     case 'BadRequest':
       return { code: 400, reason: 'BadRequest' };
+    case 'RequestTimeout':
+      return { code: 408, reason: 'Timeout' };
+    case 'HeadersTooLarge':
+      return { code: 431, reason: 'BadRequest' };
     case 'TooManyRequests':
       return { code: 429, reason: 'TooManyRequests' };
     case 'UpstreamUnavailable':

@@ -3,6 +3,7 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
@@ -65,14 +66,18 @@ export class SecureServerService {
 
   async listen(app: RequestListener): Promise<number> {
     const tls = this.loadTlsOptions();
+    const { requestReadTimeoutMs } = this.config.serving;
     const server = createServer(
       {
         ...tls,
         // Groups-heavy ID tokens (Entra ID, Keycloak) exceed Node's 16 KiB default; kube-apiserver allows far more.
         maxHeaderSize: 64 * 1024,
-        // Slow-loris defence for the request head; streaming responses are not limited.
-        headersTimeout: 30_000,
-        requestTimeout: 0,
+        // Slow-loris defence: the head within 30 s, the whole request (head and body) within
+        // --request-read-timeout. Both time the request only; a watch or exec response runs as long as it needs.
+        headersTimeout: Math.min(30_000, requestReadTimeoutMs || 30_000),
+        requestTimeout: requestReadTimeoutMs,
+        // How often Node checks those deadlines (its default is 30 s, which would double a 60 s limit).
+        connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor((requestReadTimeoutMs || 30_000) / 4))),
         keepAliveTimeout: 65_000,
         noDelay: true,
       },
@@ -99,6 +104,7 @@ export class SecureServerService {
       socket.once('close', () => this.sockets.delete(socket));
     });
     server.on('tlsClientError', (err) => this.logger.debug(`TLS handshake failed: ${err.message}`));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -141,6 +147,28 @@ export class SecureServerService {
       return;
     }
     app(req, res);
+  }
+
+  /**
+   * What Node's HTTP parser refuses before any handler runs: a request not received within
+   * --request-read-timeout, a head over the size limit, malformed HTTP. Answered with a Status kubectl can
+   * print (Node's default is a bare status line), unless a response has already begun on the connection.
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const responding = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (socket.writable && !responding && err.code !== 'ECONNRESET') {
+      const refusal =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new AdmissionError('RequestTimeout', 'the request was not received in time (--request-read-timeout)', err.code)
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? new AdmissionError('HeadersTooLarge', 'request headers are larger than the proxy accepts (64 KiB)', err.code)
+            : new AdmissionError('BadRequest', 'malformed HTTP request', err.code);
+      this.logger.debug({ code: err.code }, `client error: ${refusal.message}`);
+      socket.on('error', () => socket.destroy());
+      writeStatusToSocket(socket, refusal);
+      return;
+    }
+    socket.destroy();
   }
 
   private watchCertificates(): void {

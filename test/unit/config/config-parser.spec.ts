@@ -105,6 +105,9 @@ describe('parseConfig', () => {
     [['-P', '9090'], 'ops.readinessProbePort', 9090],
     [['--flush-interval=-1ms'], 'ops.flushIntervalMs', -1],
     [['--shutdown-grace-period=5s'], 'ops.shutdownGracePeriodMs', 5000],
+    [[], 'serving.requestReadTimeoutMs', 60_000],
+    [['--request-read-timeout=2s'], 'serving.requestReadTimeoutMs', 2000],
+    [['--request-read-timeout=0'], 'serving.requestReadTimeoutMs', 0],
     [['--max-requests-inflight=0'], 'ops.maxRequestsInflight', 0],
     [['--max-mutating-requests-inflight=7'], 'ops.maxMutatingRequestsInflight', 7],
     [['--log-level=warn'], 'ops.logLevel', 'warn'],
@@ -164,6 +167,7 @@ describe('parseConfig', () => {
     // Kube-OIDC-Proxy and Misc
     [['--extra-user-headers==v'], '--extra-user-headers: the key of a key=value pair must not be empty'],
     [['--shutdown-grace-period=-1s'], '--shutdown-grace-period must not be negative'],
+    [['--request-read-timeout=-1s'], '--request-read-timeout must not be negative'],
     [['--max-requests-inflight=-1'], '--max-requests-inflight must not be negative (0 means no limit)'],
     [['--max-mutating-requests-inflight=-5'], '--max-mutating-requests-inflight must not be negative (0 means no limit)'],
     [['--log-level=loud'], '--log-level: unknown level "loud"; use one of fatal, error, warn, info, debug, trace'],
