@@ -41,6 +41,17 @@ it('a client trickling a request body is answered 408 and disconnected once --re
   expect(res.status).toBe(200);
 });
 
+it('a slow-loris client that never finishes its request head is answered 408 and disconnected', async () => {
+  const conn = await rawUpgrade(env.proxy.securePort, env.ca.caPem, 'GET /api/v1/pods HTTP/1.1\r\nHost: localhost\r\n');
+  const trickle = setInterval(() => conn.socket.writable && conn.socket.write('X-Slow: 1\r\n'), 200);
+  try {
+    await conn.closed;
+  } finally {
+    clearInterval(trickle);
+  }
+  expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
+});
+
 it('a watch outlives --request-read-timeout: the limit is on receiving the request, not on the response', async () => {
   const watch = await rawUpgrade(env.proxy.securePort, env.ca.caPem, `GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n\r\n`);
   await watch.waitFor('"ADDED"', 10_000);
