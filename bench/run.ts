@@ -14,7 +14,7 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -306,6 +306,7 @@ async function main(): Promise<void> {
     if (/ENOENT/.test(err.message)) throw new Error('wrk is not installed: apt-get install wrk (Debian/Ubuntu), then npm run bench again');
   });
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  const loadAtStart = loadavg()[0]!;
   log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}; rounds ${opts.rounds}, wrk ${opts.durationS}s`);
 
   const ca = createTestCa();
@@ -512,6 +513,8 @@ async function main(): Promise<void> {
   }
 
   const date = new Date().toISOString().slice(0, 10);
+  // Other work on the machine moves req/s a lot; say how busy it was (1-minute load average at the start and end).
+  notes.push(`Load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}, on ${machine.cpus} CPUs.`);
   const report: Report = { date, machine, rounds: opts.rounds, comparisons, latency, notes };
   const out = join(ROOT, 'bench/results');
   mkdirSync(out, { recursive: true });
