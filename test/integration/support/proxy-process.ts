@@ -81,7 +81,24 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
+/**
+ * Start the built proxy on fresh ports. freePort() can only promise a port was free a moment ago: when
+ * another process (a parallel test run, the bench) takes it first, the proxy exits with EADDRINUSE and is
+ * started again on new ports, up to three times.
+ */
 export async function startProxy(options: StartOptions): Promise<ProxyProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startProxyOnce(options);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startProxyOnce(options: StartOptions): Promise<ProxyProcess> {
   const securePort = await freePort();
   const opsPort = await freePort();
   const child = spawn(
@@ -124,7 +141,8 @@ export async function startProxy(options: StartOptions): Promise<ProxyProcess> {
   if (options.waitReady ?? true) {
     let exitedEarly = false;
     void exited.then(() => (exitedEarly = true));
-    await waitFor(
+    const portTaken = exited.then(() => (/EADDRINUSE/.test(out) && !options.args.some((a) => /EADDRINUSE/.test(a)) ? 'taken' : 'other'));
+    const ready = waitFor(
       async () => {
         if (exitedEarly) throw new Error(`proxy exited before becoming ready:\n${out}`);
         const r = await opsGet(opsPort, '/ready');
@@ -132,10 +150,18 @@ export async function startProxy(options: StartOptions): Promise<ProxyProcess> {
       },
       options.readyTimeoutMs ?? 15_000,
       `proxy /ready\n--- output so far ---\n${out}`,
-    ).catch(async (err: unknown) => {
-      child.kill('SIGKILL');
-      throw err;
-    });
+    );
+    // A port taken between freePort() and the proxy's listen: no need to wait out the ready timeout.
+    const outcome = await Promise.race([ready.then(() => 'ready' as const), portTaken.then((p) => (p === 'taken' ? p : ready.then(() => 'ready' as const)))]).catch(
+      async (err: unknown) => {
+        child.kill('SIGKILL');
+        throw err;
+      },
+    );
+    if (outcome === 'taken') {
+      void ready.catch(() => undefined);
+      throw new PortTaken(`a port was taken before the proxy could listen:\n${out}`);
+    }
   }
   return proc;
 }
