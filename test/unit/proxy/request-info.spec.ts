@@ -23,6 +23,19 @@ describe('resolveRequestInfo', () => {
     ['DELETE', '/apis/apps/v1/namespaces/default/deployments/web', { verb: 'delete', name: 'web' }],
     ['PATCH', '/apis/apps/v1/namespaces/default/deployments/web/scale', { verb: 'patch', subresource: 'scale' }],
     ['GET', '/apis/rbac.authorization.k8s.io/v1/clusterroles?fieldSelector=metadata.name%3Dadmin', { verb: 'list', name: 'admin' }],
+    ['HEAD', '/api/v1/namespaces/default/pods', { verb: 'list', resource: 'pods', longRunning: false }],
+    ['GET', '/api/v1/watch/pods', { verb: 'watch', resource: 'pods', longRunning: true }],
+    ['GET', '/apis/apps/v1/watch/namespaces/default/deployments', { verb: 'watch', apiGroup: 'apps', namespace: 'default', resource: 'deployments' }],
+    ['GET', '/api/v1/nodes/n1/proxy/stats', { verb: 'get', resource: 'nodes', name: 'n1', subresource: 'proxy', longRunning: true }],
+    ['GET', '/api/v1/namespaces/default/services/web:80/proxy/', { resource: 'services', name: 'web:80', subresource: 'proxy', longRunning: true }],
+    ['POST', '/api/v1/namespaces/default/pods/web/attach', { verb: 'create', subresource: 'attach', longRunning: true }],
+    ['GET', '/api/v1/namespaces/default/pods/web/log', { verb: 'get', subresource: 'log', longRunning: true }],
+    ['GET', '/api/v1/namespaces/default/pods/web', { longRunning: false }],
+    ['PUT', '/api/v1/namespaces/kube-system/status', { verb: 'update', resource: 'namespaces', name: 'kube-system', subresource: 'status' }],
+    ['DELETE', '/api/v1/namespaces/default/pods', { verb: 'deletecollection', namespace: 'default', resource: 'pods' }],
+    ['GET', '/api/v1/namespaces/default/pods?watch', { verb: 'watch' }],
+    ['GET', '/api/v1/namespaces/default/pods?watch=0', { verb: 'list' }],
+    ['GET', '/api/v1/pods?fieldSelector=metadata.name%3D%3Dweb,status.phase%3DRunning&watch=true', { verb: 'watch', name: 'web' }],
     ['POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { verb: 'create', apiGroup: 'authentication.k8s.io', resource: 'selfsubjectreviews' }],
   ])('%s %s is a resource request', (method, url, expected) => {
     expect(resolveRequestInfo(method, url)).toMatchObject({ isResourceRequest: true, ...expected });
@@ -38,7 +51,14 @@ describe('resolveRequestInfo', () => {
     ['GET', '/apis/apps/v1', 'get'],
     ['POST', '/openid/v1/jwks', 'post'],
     ['GET', '/', 'get'],
+    ['GET', '/api/v1/watch', 'get'],
+    ['GET', '/api/v1/proxy', 'get'],
+    ['DELETE', '/logs/x', 'delete'],
   ])('%s %s is a non-resource request', (method, url, verb) => {
     expect(resolveRequestInfo(method, url)).toMatchObject({ isResourceRequest: false, verb, longRunning: false });
+  });
+
+  it('a negated name selector names no object', () => {
+    expect(resolveRequestInfo('GET', '/api/v1/pods?fieldSelector=metadata.name!%3Dweb')).not.toHaveProperty('name');
   });
 });
