@@ -1,10 +1,12 @@
 /**
- * Audit: records who did what. Today that is the SIEM access line (AuSuccess for every admitted request,
- * AuFail for every refused one). Promises that no credential ever reaches a line and that each request is
- * exactly one line, whatever the client or the identity provider put in the fields.
+ * Audit: records who did what. The SIEM access line (AuSuccess for every admitted request, AuFail for every
+ * refused one: exactly one line per request), and with --audit-policy-file the audit.k8s.io/v1 Events
+ * kube-apiserver would record (audit.service.ts). Promises that no credential ever reaches a line or an
+ * event, whatever the client or the identity provider put in the fields.
  */
 import { Module } from '@nestjs/common';
 import { AccessLogService } from './access-log.service.js';
+import { AuditService } from './audit.service.js';
 
-@Module({ providers: [AccessLogService], exports: [AccessLogService] })
+@Module({ providers: [AccessLogService, AuditService], exports: [AccessLogService, AuditService] })
 export class AuditModule {}

@@ -5,6 +5,7 @@
  */
 import { type ParsedArgv, parseArgv } from './argv-parser.js';
 import { ConfigContext, type ConfigEnvironment, NODE_CONFIG_ENVIRONMENT } from './config-context.js';
+import { auditConfigFromFlags } from './audit-settings.js';
 import { discoveryConfigFromFlags } from './discovery-settings.js';
 import { FLAG_DEFINITIONS, type FlagDefinition, type FlagNameOfType } from './flag-definitions.js';
 import { type GoParse, parseGoDuration } from './go-values.js';
@@ -157,9 +158,10 @@ export function parseConfig(argv: readonly string[], env: ConfigEnvironment = NO
   const impersonation = impersonationFromFlags(ctx);
   const ops = opsFromFlags(ctx, serving.securePort);
   const discovery = discoveryConfigFromFlags(ctx, [serving.securePort, ops.readinessProbePort]);
+  const audit = auditConfigFromFlags(ctx);
 
   const errors = redactSecrets(ctx.errors, flags);
   const warnings = redactSecrets(ctx.warnings, flags);
   if (errors.length > 0) return { action: 'run', errors, warnings };
-  return { action: 'run', config: deepFreeze({ oidc, serving, upstream, impersonation, ops, ...(discovery ? { discovery } : {}) }), errors, warnings };
+  return { action: 'run', config: deepFreeze({ oidc, serving, upstream, impersonation, ops, ...(discovery ? { discovery } : {}), ...(audit ? { audit } : {}) }), errors, warnings };
 }

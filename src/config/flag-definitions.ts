@@ -8,10 +8,10 @@
 /** pflag value types, named as pflag's `Type()` reports them (`ip` is net.IP, as for kube-apiserver's --bind-address). */
 export type FlagType = 'bool' | 'string' | 'int' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
 
-export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Client' | 'OIDC Discovery' | 'Misc';
+export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Audit' | 'Client' | 'OIDC Discovery' | 'Misc';
 
-/** jetstack's section order (its "Audit" section will sit between Secure Serving and Client); OIDC Discovery is ours. */
-export const FLAG_SECTIONS: readonly FlagSection[] = ['Kube-OIDC-Proxy', 'OIDC', 'Secure Serving', 'Client', 'OIDC Discovery', 'Misc'];
+/** jetstack's section order (Audit between Secure Serving and Client); OIDC Discovery is ours. */
+export const FLAG_SECTIONS: readonly FlagSection[] = ['Kube-OIDC-Proxy', 'OIDC', 'Secure Serving', 'Audit', 'Client', 'OIDC Discovery', 'Misc'];
 
 export interface FlagDefinition {
   readonly name: string;
@@ -63,6 +63,14 @@ export const FLAG_DEFINITIONS = [
   { section: 'Secure Serving', name: 'trusted-proxies', type: 'stringSlice', default: '', help: 'Comma-separated CIDRs (or IPs) of load balancers in front of the proxy. Only when the connecting peer is one of them is X-Forwarded-For believed, walked right to left to the first untrusted address. Empty: the connecting peer is the client.' },
   { section: 'Secure Serving', name: 'request-read-timeout', type: 'duration', default: '60s', help: 'Longest a client may take to send a complete request, head and body; a slower one is answered 408 and disconnected, so a client trickling a body cannot hold an in-flight slot. Responses are not limited: watches, logs -f and exec sessions run as long as they need. 0 means no limit.' },
   { section: 'Secure Serving', name: 'cert-dir', type: 'string', default: '', help: 'Accepted for compatibility and ignored: no certificate is ever generated; use --tls-cert-file and --tls-private-key-file.', ignored: true },
+
+  // Audit (kube-apiserver's AuditOptions, same names and defaults; the webhook backend is not implemented yet)
+  { section: 'Audit', name: 'audit-policy-file', type: 'string', default: '', help: 'Path to an audit.k8s.io/v1 Policy file (YAML or JSON) deciding which requests are audited and at which level. Without it no audit events are recorded, whatever backend is set.' },
+  { section: 'Audit', name: 'audit-log-path', type: 'string', default: '', help: 'If set, audit events are appended to this file, one JSON Event per line; "-" means standard out. Empty: no log backend.' },
+  { section: 'Audit', name: 'audit-log-maxage', type: 'int', default: '0', help: 'The maximum number of days to retain rotated audit log files, by the timestamp in their name. 0 keeps them.' },
+  { section: 'Audit', name: 'audit-log-maxbackup', type: 'int', default: '0', help: 'The maximum number of rotated audit log files to retain. 0 keeps them all (subject to --audit-log-maxage).' },
+  { section: 'Audit', name: 'audit-log-maxsize', type: 'int', default: '0', help: 'The maximum size in megabytes of the audit log file before it is rotated; 0 means 100, as in kube-apiserver.' },
+  { section: 'Audit', name: 'audit-log-format', type: 'string', default: 'json', help: 'Format of saved audits. Only "json" (one audit.k8s.io/v1 Event per line) is supported; kube-apiserver\'s "legacy" is refused.' },
 
   // Client: how the proxy reaches the API server (kubectl's names and semantics)
   { section: 'Client', name: 'kubeconfig', type: 'string', default: '', help: 'Path to the kubeconfig file used to reach the API server. If no client flag is set, the in-cluster service account is used.' },

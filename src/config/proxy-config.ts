@@ -3,6 +3,8 @@
  * (config-parser.ts) into this shape; nothing else in the app reads argv or env.
  */
 
+import type { AuditPolicy } from '../audit/audit-policy.js';
+
 /** kube-apiserver's allowlist: asymmetric algorithms only (RFC 7518). HMAC and `none` can never be allowed. */
 export const ALLOWED_SIGNING_ALGS = [
   'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512',
@@ -111,6 +113,20 @@ export interface DiscoveryConfig {
   readonly pretty: boolean;
 }
 
+/** Audit events (src/audit); present only with --audit-policy-file. */
+export interface AuditConfig {
+  /** The policy file's path, for the startup log line. */
+  readonly policyFile: string;
+  readonly policy: AuditPolicy;
+  /** The log backend: a file path, or '-' for standard out; absent: no log backend. */
+  readonly log?: {
+    readonly path: string;
+    readonly maxAgeDays: number;
+    readonly maxBackups: number;
+    readonly maxSizeMegabytes: number;
+  };
+}
+
 export interface ProxyConfig {
   readonly oidc: OidcConfig;
   readonly serving: ServingConfig;
@@ -118,6 +134,7 @@ export interface ProxyConfig {
   readonly impersonation: ImpersonationConfig;
   readonly ops: OpsConfig;
   readonly discovery?: DiscoveryConfig;
+  readonly audit?: AuditConfig;
 }
 
 /** DI token for the frozen ProxyConfig. */

@@ -28,6 +28,7 @@ import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js'
 import { TokenReviewService } from '../auth/token-review.service.js';
 import type { UserInfo } from '../auth/user-info.js';
 import { AccessLogService } from '../audit/access-log.service.js';
+import { AUDIT_ANNOTATIONS, AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService } from '../health/metrics.service.js';
 import {
@@ -56,6 +57,8 @@ export interface AdmittedRequest {
 }
 
 const admitted = new WeakMap<IncomingMessage, AdmittedRequest>();
+/** Who authenticated, for auditing a request refused after authentication (e.g. a denied --as). */
+const authenticated = new WeakMap<IncomingMessage, Authentication>();
 
 /** The admission result for this request, if it was admitted (for bookkeeping such as metrics). */
 export function peekAdmitted(req: IncomingMessage): AdmittedRequest | undefined {
@@ -90,6 +93,7 @@ export class AdmissionService {
     private readonly impersonation: ImpersonationService,
     private readonly accessLog: AccessLogService,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
   ) {
     const cidrs = config.serving.trustedProxies;
     this.trustedProxies = cidrs.length > 0 ? parseTrustedProxies(cidrs).list : undefined;
@@ -107,6 +111,7 @@ export class AdmissionService {
     if (lookup.kind === 'missing') throw unauthenticated('no bearer token in the request');
     if (lookup.kind === 'invalid') throw unauthenticated(lookup.reason);
     const { user, via } = await this.authenticate(lookup.token);
+    authenticated.set(req, { user, via });
 
     if (via === 'token-review') {
       if (this.config.impersonation.disableEndUserImpersonation) this.impersonation.refuseClientImpersonation(req);
@@ -123,11 +128,13 @@ export class AdmissionService {
       ...sanitizeInboundHeaders(req.headers),
       ...impersonationHeaders(identity),
       'x-forwarded-for': client.ip,
+      ...this.auditIdHeader(req),
     };
     this.dropBearerProtocol(req, lookup, headers);
 
     const result: AdmittedRequest = { user, identity, headers, credentials: 'proxy', client, info };
     admitted.set(req, result);
+    this.recordAuditDecision(req, result, via, impersonated);
     this.accessLog.success({
       client,
       uri: req.url ?? '/',
@@ -180,13 +187,36 @@ export class AdmissionService {
       ...(passClientImpersonation ? clientImpersonationHeaders(req.headers, req.rawHeaders) : {}),
       authorization: lookup.source === 'authorization' ? req.headers.authorization : `Bearer ${lookup.token}`,
       'x-forwarded-for': client.ip,
+      ...this.auditIdHeader(req),
     };
     this.dropBearerProtocol(req, lookup, headers);
     const identity: OutboundIdentity = { ...user, groups: withAuthenticatedGroup(user.groups) };
     const result: AdmittedRequest = { user, identity, headers, credentials: 'client', client, info };
     admitted.set(req, result);
+    this.recordAuditDecision(req, result, passClientImpersonation ? 'token-review' : 'oidc', false);
     this.accessLog.success({ client, uri: req.url ?? '/', inbound: identity });
     return result;
+  }
+
+  /** The Audit-ID this proxy assigned (never the client's: header-policy.ts strips it), so the API server's events join ours. */
+  private auditIdHeader(req: IncomingMessage): OutgoingHttpHeaders {
+    const id = this.audit.auditID(req);
+    return id ? { 'audit-id': id } : {};
+  }
+
+  /** The admission decision, for the audit events (never a token or header value). */
+  private recordAuditDecision(req: IncomingMessage, result: AdmittedRequest, via: Authentication['via'], impersonated: boolean): void {
+    this.audit.decided(req, {
+      info: result.info,
+      user: { ...result.user, groups: withAuthenticatedGroup(result.user.groups) },
+      ...(impersonated ? { impersonatedUser: result.identity } : {}),
+      sourceIPs: [result.client.ip],
+      annotations: {
+        [AUDIT_ANNOTATIONS.authentication]: via,
+        [AUDIT_ANNOTATIONS.decision]: 'allow',
+        ...(impersonated ? { [AUDIT_ANNOTATIONS.impersonation]: 'allowed by SubjectAccessReview' } : {}),
+      },
+    });
   }
 
   /** The credential-carrying WebSocket subprotocol never goes upstream as such. */
@@ -202,6 +232,15 @@ export class AdmissionService {
     const err = toAdmissionError(error);
     const client = this.clientAddress(req);
     this.accessLog.failure(client, req.url ?? '/');
+    const who = authenticated.get(req);
+    this.audit.decided(req, {
+      info: admitted.get(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'),
+      ...(who ? { user: { ...who.user, groups: withAuthenticatedGroup(who.user.groups) } } : {}),
+      sourceIPs: [client.ip],
+      annotations: who
+        ? { [AUDIT_ANNOTATIONS.authentication]: who.via, [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message }
+        : { [AUDIT_ANNOTATIONS.authentication]: 'failed', [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message },
+    });
     const context = { kind: err.kind, detail: err.detail, method: req.method, uri: req.url, client: client.ip };
     if (err.kind === 'Internal') this.logger.error(context, err.message);
     else this.logger.warn(context, err.message);

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
 import { AdmissionError } from './admission-error.js';
@@ -39,6 +40,7 @@ export class SecureServerService {
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
     private readonly upgrades: UpgradeListener,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
   ) {
     this.inflight = new InflightLimiter(config.ops.maxRequestsInflight, config.ops.maxMutatingRequestsInflight);
   }
@@ -141,6 +143,8 @@ export class SecureServerService {
       if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });
     if (this.closing) res.setHeader('connection', 'close');
+    // Audited like the API server, whose audit filter sits outside its max-in-flight filter: a 429 is an event too.
+    this.audit.begin(req, res);
     if (!slot.admitted) {
       this.metrics.observeInflightRejection(slot.pool);
       writeStatus(res, new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${slot.pool} in-flight limit reached`));

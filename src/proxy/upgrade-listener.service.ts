@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { AuditService } from '../audit/audit.service.js';
 import { ProxyService } from '../upstream/proxy.service.js';
 import { isAllowedUpgrade } from '../upstream/upgrade-tunnel.js';
 import { AdmissionError } from './admission-error.js';
 import { AdmissionService } from './admission.service.js';
-import { writeStatusToSocket } from './kube-status.js';
+import { statusFor, writeStatusToSocket } from './kube-status.js';
 
 /**
  * Node emits `upgrade` outside Express and therefore outside Nest's guards and filters. This listener runs
@@ -18,10 +19,12 @@ export class UpgradeListener {
   constructor(
     private readonly admission: AdmissionService,
     private readonly upstream: ProxyService,
+    private readonly audit: AuditService,
   ) {}
 
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    this.audit.begin(req);
     void this.admit(req, socket, head);
   };
 
@@ -36,9 +39,19 @@ export class UpgradeListener {
         );
       }
       const admitted = await this.admission.admit(req);
-      this.upstream.forwardUpgrade(req, socket, head, admitted.headers, { credentials: admitted.credentials });
+      // Audit stages of the stream: ResponseStarted at the 101, ResponseComplete when the tunnel closes.
+      this.upstream.forwardUpgrade(req, socket, head, admitted.headers, { credentials: admitted.credentials }, {
+        onOpen: () => {
+          this.audit.responseStarted(req, 101);
+          return () => this.audit.complete(req, 101);
+        },
+        onRefused: (status) => this.audit.complete(req, status),
+        onError: (err) => this.audit.complete(req, statusFor(err.kind).code),
+      });
     } catch (err) {
-      writeStatusToSocket(socket, this.admission.recordRefusal(req, err));
+      const refusal = this.admission.recordRefusal(req, err);
+      writeStatusToSocket(socket, refusal);
+      this.audit.complete(req, statusFor(refusal.kind).code);
     }
   }
 }

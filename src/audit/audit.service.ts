@@ -1,0 +1,160 @@
+/**
+ * Records each request's audit events, at the stages kube-apiserver records them:
+ *
+ *   begin()        every request on the secure port: an Audit-ID (always generated here, never the
+ *                  client's, which header-policy.ts strips) returned to the client as `Audit-Id` and sent
+ *                  upstream as `Audit-ID`, so the API server's own events carry the same id;
+ *   admitted() /   the admission decision is known: the policy is evaluated for the authenticated user and
+ *   refused()      RequestReceived is emitted (refusals too: 400/401/403 are audited);
+ *   ResponseStarted   long-running requests (watch, exec, attach, portforward, log, proxy), when the
+ *                  response head is written;
+ *   ResponseComplete  when the response (or the upgraded stream) ends.
+ *
+ * Without --audit-policy-file nothing is recorded (said once at startup), only the Audit-ID is assigned.
+ */
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
+import type { RequestInfo } from '../proxy/request-info.js';
+import { type AuditEvent, type AuditUserInfo, eventAtStage, requestReceivedEvent } from './audit-event.js';
+import { type AuditBackend, AuditLogBackend } from './audit-log-backend.js';
+import { type AuditStage, evaluatePolicy, type PolicyDecision } from './audit-policy.js';
+
+/**
+ * The proxy's decision, as event annotations (kube-apiserver records its own as authorization.k8s.io/decision
+ * and /reason). Values are fixed words or the refusal's Status message; never a token or header value.
+ */
+export const AUDIT_ANNOTATIONS = {
+  authentication: 'authentication.kube-oidc-proxy.io/method',
+  decision: 'authorization.kube-oidc-proxy.io/decision',
+  reason: 'authorization.kube-oidc-proxy.io/reason',
+  impersonation: 'impersonation.kube-oidc-proxy.io/decision',
+} as const;
+
+/** kube-apiserver records unauthenticated requests as this user (k8s.io/apiserver/pkg/authentication/user). */
+const ANONYMOUS: AuditUserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+export interface AuditDecision {
+  readonly info: RequestInfo;
+  /** The authenticated identity (with system:authenticated), or undefined when authentication failed. */
+  readonly user?: AuditUserInfo;
+  /** The identity the request was forwarded as, when end-user impersonation (kubectl --as) was allowed. */
+  readonly impersonatedUser?: AuditUserInfo;
+  readonly sourceIPs: readonly string[];
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+interface Tracked {
+  readonly auditID: string;
+  readonly receivedAt: Date;
+  base?: AuditEvent;
+  decision?: PolicyDecision;
+  longRunning: boolean;
+  completed: boolean;
+}
+
+@Injectable()
+export class AuditService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Audit');
+  private readonly tracked = new WeakMap<IncomingMessage, Tracked>();
+  private backends: AuditBackend[] = [];
+
+  constructor(@Inject(PROXY_CONFIG) private readonly config: ProxyConfig) {}
+
+  onModuleInit(): void {
+    const audit = this.config.audit;
+    if (!audit) {
+      this.logger.log('no --audit-policy-file: no audit events are recorded');
+      return;
+    }
+    if (audit.log) this.backends.push(new AuditLogBackend(audit.log));
+    this.logger.log(`audit policy ${audit.policyFile} (${audit.policy.rules.length} rules); log backend: ${audit.log ? (audit.log.path === '-' ? 'stdout' : audit.log.path) : 'none'}`);
+  }
+
+  /** Every request on the secure port, before anything else: assigns its Audit-ID. */
+  begin(req: IncomingMessage, res?: ServerResponse): string {
+    const existing = this.tracked.get(req);
+    if (existing) return existing.auditID;
+    const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false };
+    this.tracked.set(req, tracked);
+    if (res) {
+      res.setHeader('Audit-Id', tracked.auditID);
+      // Every response head goes through writeHead (ServerResponse's implicit header calls it too).
+      const writeHead = res.writeHead;
+      const service = this;
+      res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+        const result = writeHead.apply(this, args);
+        service.responseStarted(req, this.statusCode);
+        return result;
+      } as ServerResponse['writeHead'];
+      res.once('close', () => this.complete(req, res.statusCode));
+    }
+    return tracked.auditID;
+  }
+
+  auditID(req: IncomingMessage): string | undefined {
+    return this.tracked.get(req)?.auditID;
+  }
+
+  /** The admission decision (admitted or refused) is known: emit RequestReceived if the policy audits it. */
+  decided(req: IncomingMessage, decision: AuditDecision): void {
+    const tracked = this.tracked.get(req);
+    const policy = this.config.audit?.policy;
+    if (!tracked || tracked.base || !policy || this.backends.length === 0) return;
+    const user = decision.user ?? ANONYMOUS;
+    const verdict = evaluatePolicy(policy, { user: { username: user.username, groups: user.groups ?? [] }, info: decision.info });
+    if (verdict.level === 'None') return;
+    tracked.decision = verdict;
+    tracked.longRunning = decision.info.longRunning;
+    tracked.base = requestReceivedEvent({
+      auditID: tracked.auditID,
+      level: verdict.level,
+      requestURI: req.url ?? '/',
+      info: decision.info,
+      user,
+      ...(decision.impersonatedUser ? { impersonatedUser: decision.impersonatedUser } : {}),
+      sourceIPs: decision.sourceIPs,
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+      receivedAt: tracked.receivedAt,
+      annotations: decision.annotations,
+    });
+    this.emit(tracked.base, verdict);
+  }
+
+  /** The response head (HTTP) or the 101 (upgrade) went out: long-running requests record ResponseStarted. */
+  responseStarted(req: IncomingMessage, code: number): void {
+    const tracked = this.tracked.get(req);
+    if (!tracked?.base || !tracked.decision || !tracked.longRunning || tracked.completed) return;
+    this.emit(eventAtStage(tracked.base, { stage: 'ResponseStarted', at: new Date(), status: responseStatus(code) }), tracked.decision);
+  }
+
+  /** The response or stream ended (also when the client went away, or at the end of the shutdown grace). */
+  complete(req: IncomingMessage, code: number): void {
+    const tracked = this.tracked.get(req);
+    if (!tracked?.base || !tracked.decision || tracked.completed) return;
+    tracked.completed = true;
+    this.emit(eventAtStage(tracked.base, { stage: 'ResponseComplete', at: new Date(), status: responseStatus(code) }), tracked.decision);
+  }
+
+  /** app.close() runs after the SIGTERM drain: every backend delivers what it holds before the process exits. */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.backends.map((b) => b.shutdown()));
+  }
+
+  private emit(event: AuditEvent, decision: PolicyDecision): void {
+    if (decision.omitStages.has(event.stage as AuditStage)) return;
+    for (const backend of this.backends) {
+      try {
+        backend.process(event);
+      } catch (err) {
+        this.logger.error({ auditID: event.auditID, stage: event.stage }, `audit event not written: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+function responseStatus(code: number): { code: number; status?: 'Success' | 'Failure' } {
+  // kube-apiserver fills status/message/reason only from a Status it produced itself; the code is what counts.
+  return { code };
+}
