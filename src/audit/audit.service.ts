@@ -52,12 +52,16 @@ interface Tracked {
   decision?: PolicyDecision;
   longRunning: boolean;
   completed: boolean;
+  /** The status so far: the response's, or the upgrade's once known. */
+  code: () => number;
 }
 
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Audit');
   private readonly tracked = new WeakMap<IncomingMessage, Tracked>();
+  /** Requests with RequestReceived written and ResponseComplete not yet: completed at shutdown if still open. */
+  private readonly open = new Set<IncomingMessage>();
   private backends: AuditBackend[] = [];
 
   constructor(@Inject(PROXY_CONFIG) private readonly config: ProxyConfig) {}
@@ -76,7 +80,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   begin(req: IncomingMessage, res?: ServerResponse): string {
     const existing = this.tracked.get(req);
     if (existing) return existing.auditID;
-    const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false };
+    const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false, code: () => (res ? res.statusCode : 0) };
     this.tracked.set(req, tracked);
     if (res) {
       res.setHeader('Audit-Id', tracked.auditID);
@@ -119,6 +123,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       receivedAt: tracked.receivedAt,
       annotations: decision.annotations,
     });
+    this.open.add(req);
     this.emit(tracked.base, verdict);
   }
 
@@ -126,6 +131,7 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   responseStarted(req: IncomingMessage, code: number): void {
     const tracked = this.tracked.get(req);
     if (!tracked?.base || !tracked.decision || !tracked.longRunning || tracked.completed) return;
+    tracked.code = () => code;
     this.emit(eventAtStage(tracked.base, { stage: 'ResponseStarted', at: new Date(), status: responseStatus(code) }), tracked.decision);
   }
 
@@ -134,11 +140,14 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     const tracked = this.tracked.get(req);
     if (!tracked?.base || !tracked.decision || tracked.completed) return;
     tracked.completed = true;
+    this.open.delete(req);
     this.emit(eventAtStage(tracked.base, { stage: 'ResponseComplete', at: new Date(), status: responseStatus(code) }), tracked.decision);
   }
 
   /** app.close() runs after the SIGTERM drain: every backend delivers what it holds before the process exits. */
   async onModuleDestroy(): Promise<void> {
+    // Streams cut at the end of the grace period may not have reported their close yet: complete them now.
+    for (const req of [...this.open]) this.complete(req, this.tracked.get(req)?.code() ?? 0);
     await Promise.all(this.backends.map((b) => b.shutdown()));
   }
 
