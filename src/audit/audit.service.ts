@@ -15,6 +15,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import type { RequestInfo } from '../proxy/request-info.js';
 import { type AuditEvent, type AuditUserInfo, eventAtStage, requestReceivedEvent } from './audit-event.js';
@@ -52,6 +53,8 @@ interface Tracked {
   decision?: PolicyDecision;
   longRunning: boolean;
   completed: boolean;
+  /** The client connection or response is gone (possibly before admission decided). */
+  closed: boolean;
   /** The status so far: the response's, or the upgrade's once known. */
   code: () => number;
 }
@@ -77,11 +80,16 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Every request on the secure port, before anything else: assigns its Audit-ID. */
-  begin(req: IncomingMessage, res?: ServerResponse): string {
+  begin(req: IncomingMessage, res?: ServerResponse, upgradeSocket?: Duplex): string {
     const existing = this.tracked.get(req);
     if (existing) return existing.auditID;
-    const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false, code: () => (res ? res.statusCode : 0) };
+    const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false, closed: false, code: () => (res ? res.statusCode : 0) };
     this.tracked.set(req, tracked);
+    // A safety net for upgrades: the tunnel hooks report the real outcome first; this only catches a client gone early.
+    upgradeSocket?.once('close', () => {
+      tracked.closed = true;
+      this.complete(req, tracked.code());
+    });
     if (res) {
       res.setHeader('Audit-Id', tracked.auditID);
       // Every response head goes through writeHead (ServerResponse's implicit header calls it too).
@@ -92,7 +100,10 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
         service.responseStarted(req, this.statusCode);
         return result;
       } as ServerResponse['writeHead'];
-      res.once('close', () => this.complete(req, res.statusCode));
+      res.once('close', () => {
+        tracked.closed = true;
+        this.complete(req, res.statusCode);
+      });
     }
     return tracked.auditID;
   }
@@ -125,6 +136,8 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     });
     this.open.add(req);
     this.emit(tracked.base, verdict);
+    // The client left while admission was still deciding: nothing else will complete this request.
+    if (tracked.closed) this.complete(req, tracked.code());
   }
 
   /** The response head (HTTP) or the 101 (upgrade) went out: long-running requests record ResponseStarted. */

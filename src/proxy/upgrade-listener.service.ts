@@ -24,7 +24,7 @@ export class UpgradeListener {
 
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    this.audit.begin(req);
+    this.audit.begin(req, undefined, socket);
     void this.admit(req, socket, head);
   };
 

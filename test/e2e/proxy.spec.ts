@@ -4,7 +4,11 @@
 // kube-oidc-proxy in front of a real kube-apiserver, driven by real kubectl 1.27-1.33. The proxy runs with
 // the RBAC a platform team would grant it and a real service-account token from the TokenRequest API.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent as ProxyAuditEvent } from '../../src/audit/audit-event.js';
 import { OidcProviderIdp } from '../fixtures/oidc-provider-idp.js';
 import { proxyRbacFromChart } from './harness/chart-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
@@ -21,6 +25,8 @@ let cp: ControlPlane;
 let ca: TestCa;
 let issuer: TestIssuer;
 let proxy: ProxyProcess;
+/** The proxy's own audit log (--audit-log-path), Metadata level for everything. */
+let proxyAuditFile: string;
 
 
 
@@ -66,8 +72,16 @@ beforeAll(async () => {
   const saToken = await cp.createServiceAccountToken('kube-oidc-proxy', 'kube-oidc-proxy');
   const upstream = cp.writeKubeconfig('proxy-upstream', { token: saToken });
   const serving = ca.issue('proxy');
+  const auditDir = mkdtempSync(join(tmpdir(), 'kop-e2e-audit-'));
+  const auditPolicy = join(auditDir, 'policy.yaml');
+  writeFileSync(auditPolicy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
+  proxyAuditFile = join(auditDir, 'audit.log');
   proxy = await startProxy({
-    args: oidcProxyArgs({ issuerUrl: issuer.url, clientId: CLIENT_ID, issuerCaFile: ca.caCertFile, certFile: serving.certFile, keyFile: serving.keyFile, kubeconfig: upstream }),
+    args: [
+      ...oidcProxyArgs({ issuerUrl: issuer.url, clientId: CLIENT_ID, issuerCaFile: ca.caCertFile, certFile: serving.certFile, keyFile: serving.keyFile, kubeconfig: upstream }),
+      `--audit-policy-file=${auditPolicy}`,
+      `--audit-log-path=${proxyAuditFile}`,
+    ],
   });
   await cp.ensureNamespace(NS);
   await cp.createFakePod(NS, 'shell');
@@ -222,6 +236,47 @@ describe('as jane (group dev) through the proxy', () => {
       expect(event.impersonatedUser?.groups).toEqual(expect.arrayContaining(['dev', 'system:authenticated']));
     }, 30_000);
   });
+});
+
+describe("the proxy's audit log, joined with the API server's by Audit-ID", () => {
+  let kubeconfig: string;
+  beforeAll(async () => {
+    kubeconfig = await userKubeconfig('jane-audit');
+  });
+  const proxyEvents = (): ProxyAuditEvent[] =>
+    readFileSync(proxyAuditFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ProxyAuditEvent);
+  /** Runs kubectl, then waits for a ResponseComplete event of a request made by it (an auditID not seen before). */
+  async function kubectlAudited(args: string[], config: string, predicate: (e: ProxyAuditEvent) => boolean) {
+    const seen = new Set(proxyEvents().map((e) => e.auditID));
+    const result = await cp.kubectl(args, { kubeconfig: config });
+    const fresh = (e: ProxyAuditEvent) => !seen.has(e.auditID) && e.stage === 'ResponseComplete' && predicate(e);
+    await until(() => proxyEvents().some(fresh), 10_000, 'a matching proxy audit event');
+    return { result, event: proxyEvents().find(fresh)! };
+  }
+
+  it('kubectl get pod: the proxy records get on pods for jane, and the API server records the same auditID as the proxy impersonating her', async () => {
+    const { result, event } = await kubectlAudited(['get', 'pods', 'shell', '-n', NS, '-o', 'name'], kubeconfig, (e) => e.requestURI.startsWith(`/api/v1/namespaces/${NS}/pods/shell`));
+    expect(result.code).toBe(0);
+    expect(event).toMatchObject({ verb: 'get', objectRef: { resource: 'pods', namespace: NS, name: 'shell', apiVersion: 'v1' }, user: { username: 'jane@example.com' }, responseStatus: { code: 200 } });
+    const theirs = await cp.waitForAuditEvent((e) => e.auditID === event.auditID && e.stage === 'ResponseComplete');
+    expect(theirs).toMatchObject({ verb: 'get', impersonatedUser: { username: 'jane@example.com' }, objectRef: { resource: 'pods', name: 'shell' } });
+  }, 30_000);
+
+  it('a list real RBAC forbids is recorded by the proxy with the 403 the API server answered, under the same auditID', async () => {
+    const { result, event } = await kubectlAudited(['get', 'secrets', '-n', NS], kubeconfig, (e) => e.requestURI.startsWith(`/api/v1/namespaces/${NS}/secrets`));
+    expect(result.code).not.toBe(0);
+    expect(event).toMatchObject({ verb: 'list', objectRef: { resource: 'secrets', namespace: NS }, user: { username: 'jane@example.com' }, responseStatus: { code: 403 } });
+    const theirs = await cp.waitForAuditEvent((e) => e.auditID === event.auditID && e.stage === 'ResponseComplete');
+    expect(theirs).toMatchObject({ verb: 'list', responseStatus: { code: 403 } });
+  }, 30_000);
+
+  it('an expired token is recorded by the proxy as a 401 for system:anonymous and never reaches the API server', async () => {
+    const bad = await userKubeconfig('audit-expired', { exp: now() - 60 });
+    const { result, event } = await kubectlAudited(['get', 'configmaps', '-n', NS], bad, (e) => e.responseStatus?.code === 401);
+    expect(result.code).not.toBe(0);
+    expect(event.user).toEqual({ username: 'system:anonymous', groups: ['system:unauthenticated'] });
+    expect(cp.auditEvents().some((e) => e.auditID === event.auditID)).toBe(false);
+  }, 30_000);
 });
 
 describe('with an ID token from a real identity provider (oidc-provider, scripted authorization-code login)', () => {
