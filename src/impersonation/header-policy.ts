@@ -26,7 +26,9 @@ const HOP_BY_HOP = new Set([
  * Client-supplied headers that carry identity or claims of the client's address. kube-apiserver deletes
  * Authorization and the front-proxy X-Remote-* headers after authentication; Impersonate-* is handled by
  * the admission steps and must never pass through as sent. Forwarded-for headers are replaced with the
- * address the proxy resolved itself (the client cannot choose its own sourceIPs).
+ * address the proxy resolved itself (the client cannot choose its own sourceIPs). Audit-ID likewise: the
+ * proxy generates each request's id and sends that upstream (src/audit/audit.service.ts), so a client cannot
+ * pick an id that collides with, or hides behind, another request's audit events.
  */
 function isClientIdentityHeader(lowerName: string): boolean {
   return (

@@ -24,6 +24,8 @@ describe('sanitizeInboundHeaders', () => {
     ['x-forwarded-for', '1.2.3.4'],
     ['x-real-ip', '1.2.3.4'],
     ['forwarded', 'for=1.2.3.4'],
+    // The proxy assigns every request's Audit-ID itself (docs/audit.md): a client cannot choose its audit id.
+    ['audit-id', 'client-chosen-id'],
     ['connection', 'keep-alive'],
     ['keep-alive', 'timeout=5'],
     ['proxy-authorization', 'Basic x'],
