@@ -8,7 +8,8 @@ import type { AuditEvent } from './audit-event.js';
 import { RotatingFileWriter, rotationFromFlags } from './rotating-file-writer.js';
 
 export interface AuditBackend {
-  process(event: AuditEvent): void;
+  /** A promise means the backend is blocking: it settles (never rejects) once the event is delivered or given up on. */
+  process(event: AuditEvent): void | Promise<void>;
   /** Deliver whatever is pending and release resources (the SIGTERM path). */
   shutdown(): Promise<void>;
 }

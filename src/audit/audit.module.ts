@@ -5,8 +5,9 @@
  * event, whatever the client or the identity provider put in the fields.
  */
 import { Module } from '@nestjs/common';
+import { HealthModule } from '../health/health.module.js';
 import { AccessLogService } from './access-log.service.js';
 import { AuditService } from './audit.service.js';
 
-@Module({ providers: [AccessLogService, AuditService], exports: [AccessLogService, AuditService] })
+@Module({ imports: [HealthModule], providers: [AccessLogService, AuditService], exports: [AccessLogService, AuditService] })
 export class AuditModule {}

@@ -12,15 +12,18 @@
  *
  * Without --audit-policy-file nothing is recorded (said once at startup), only the Audit-ID is assigned.
  */
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
+import { MetricsService } from '../health/metrics.service.js';
 import type { RequestInfo } from '../proxy/request-info.js';
 import { type AuditEvent, type AuditUserInfo, eventAtStage, requestReceivedEvent } from './audit-event.js';
 import { type AuditBackend, AuditLogBackend } from './audit-log-backend.js';
 import { type AuditStage, evaluatePolicy, type PolicyDecision } from './audit-policy.js';
+import { kubeBackoff, type WebhookBackendHooks, WebhookBatchBackend, WebhookBlockingBackend } from './audit-webhook-backend.js';
+import { httpsEventListSender } from './webhook-client.js';
 
 /**
  * The proxy's decision, as event annotations (kube-apiserver records its own as authorization.k8s.io/decision
@@ -67,7 +70,10 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   private readonly open = new Set<IncomingMessage>();
   private backends: AuditBackend[] = [];
 
-  constructor(@Inject(PROXY_CONFIG) private readonly config: ProxyConfig) {}
+  constructor(
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   onModuleInit(): void {
     const audit = this.config.audit;
@@ -76,7 +82,19 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     if (audit.log) this.backends.push(new AuditLogBackend(audit.log));
-    this.logger.log(`audit policy ${audit.policyFile} (${audit.policy.rules.length} rules); log backend: ${audit.log ? (audit.log.path === '-' ? 'stdout' : audit.log.path) : 'none'}`);
+    const webhook = audit.webhook;
+    if (webhook) {
+      const sender = httpsEventListSender(webhook.target);
+      const hooks: WebhookBackendHooks = {
+        dropped: (reason, count) => this.metrics?.observeAuditDropped('webhook', reason, count),
+        warn: (message) => this.logger.warn(message),
+      };
+      const backoff = kubeBackoff(webhook.initialBackoffMs);
+      this.backends.push(webhook.mode === 'batch' ? new WebhookBatchBackend(sender, webhook.batch, backoff, hooks) : new WebhookBlockingBackend(sender, backoff, hooks));
+    }
+    const log = audit.log ? (audit.log.path === '-' ? 'stdout' : audit.log.path) : 'none';
+    const hook = webhook ? `${webhook.target.url.origin}${webhook.target.url.pathname} (${webhook.mode} mode)` : 'none';
+    this.logger.log(`audit policy ${audit.policyFile} (${audit.policy.rules.length} rules); log backend: ${log}; webhook backend: ${hook}`);
   }
 
   /** Every request on the secure port, before anything else: assigns its Audit-ID. */
@@ -112,8 +130,11 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     return this.tracked.get(req)?.auditID;
   }
 
-  /** The admission decision (admitted or refused) is known: emit RequestReceived if the policy audits it. */
-  decided(req: IncomingMessage, decision: AuditDecision): void {
+  /**
+   * The admission decision (admitted or refused) is known: emit RequestReceived if the policy audits it.
+   * Settles (never rejects) once blocking backends have delivered the event.
+   */
+  async decided(req: IncomingMessage, decision: AuditDecision): Promise<void> {
     const tracked = this.tracked.get(req);
     const policy = this.config.audit?.policy;
     if (!tracked || tracked.base || !policy || this.backends.length === 0) return;
@@ -135,9 +156,10 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
       annotations: decision.annotations,
     });
     this.open.add(req);
-    this.emit(tracked.base, verdict);
+    const delivered = this.emit(tracked.base, verdict);
     // The client left while admission was still deciding: nothing else will complete this request.
     if (tracked.closed) this.complete(req, tracked.code());
+    await delivered;
   }
 
   /** The response head (HTTP) or the 101 (upgrade) went out: long-running requests record ResponseStarted. */
@@ -164,15 +186,19 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     await Promise.all(this.backends.map((b) => b.shutdown()));
   }
 
-  private emit(event: AuditEvent, decision: PolicyDecision): void {
-    if (decision.omitStages.has(event.stage as AuditStage)) return;
+  /** Hands the event to every backend; the promise settles when the blocking ones are done with it. */
+  private emit(event: AuditEvent, decision: PolicyDecision): Promise<void> {
+    if (decision.omitStages.has(event.stage as AuditStage)) return Promise.resolve();
+    const pending: Promise<void>[] = [];
     for (const backend of this.backends) {
       try {
-        backend.process(event);
+        const result = backend.process(event);
+        if (result) pending.push(result);
       } catch (err) {
         this.logger.error({ auditID: event.auditID, stage: event.stage }, `audit event not written: ${(err as Error).message}`);
       }
     }
+    return pending.length === 0 ? Promise.resolve() : Promise.all(pending).then(() => undefined);
   }
 }
 

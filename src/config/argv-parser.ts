@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import {
   FLAG_DEFINITIONS, type FlagDefinition, flagDisplayName, type FlagName, type FlagNameOfType,
 } from './flag-definitions.js';
-import { type GoParse, parseGoBool, parseGoDuration, parseGoInt, readCsvRecord } from './go-values.js';
+import { type GoParse, parseGoBool, parseGoDuration, parseGoFloat32, parseGoInt, readCsvRecord } from './go-values.js';
 
 export type KeyValue = readonly [string, string];
 export type FlagValue = boolean | number | string | readonly string[] | readonly KeyValue[];
@@ -27,6 +27,7 @@ export interface ParsedArgv {
   bool(name: FlagNameOfType<'bool'>): boolean;
   string(name: FlagNameOfType<'string' | 'ip'>): string;
   int(name: FlagNameOfType<'int'>): number;
+  float(name: FlagNameOfType<'float32'>): number;
   /** Milliseconds. */
   duration(name: FlagNameOfType<'duration'>): number;
   strings(name: FlagNameOfType<'stringSlice'>): readonly string[];
@@ -48,6 +49,8 @@ function setValue(flag: FlagDefinition, text: string, current: FlagValue | undef
       return { ok: true, value: text };
     case 'int':
       return parseGoInt(text);
+    case 'float32':
+      return parseGoFloat32(text);
     case 'ip': {
       // pflag's ipValue trims spaces before net.ParseIP.
       const ip = text.trim();
@@ -209,6 +212,7 @@ export function parseArgv(argv: readonly string[], definitions: readonly FlagDef
     bool: (name) => typed<boolean>(name),
     string: (name) => typed<string>(name),
     int: (name) => typed<number>(name),
+    float: (name) => typed<number>(name),
     duration: (name) => typed<number>(name),
     strings: (name) => typed<readonly string[]>(name),
     pairs: (name) => typed<readonly KeyValue[]>(name),

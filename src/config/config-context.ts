@@ -32,6 +32,11 @@ export class ConfigContext {
     this.warnings.push(message);
   }
 
+  /** A file named inside another file (a kubeconfig's certificate paths): throws, the caller names the field. */
+  readNamedFile(path: string): string {
+    return this.env.readFile(path);
+  }
+
   /** The contents of the file a flag names, or undefined after reporting why it cannot be read. */
   readFile(flag: FlagName, path: string): string | undefined {
     try {

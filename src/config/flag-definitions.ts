@@ -6,7 +6,7 @@
  */
 
 /** pflag value types, named as pflag's `Type()` reports them (`ip` is net.IP, as for kube-apiserver's --bind-address). */
-export type FlagType = 'bool' | 'string' | 'int' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
+export type FlagType = 'bool' | 'string' | 'int' | 'float32' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
 
 export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Audit' | 'Client' | 'OIDC Discovery' | 'Misc';
 
@@ -64,12 +64,21 @@ export const FLAG_DEFINITIONS = [
   { section: 'Secure Serving', name: 'request-read-timeout', type: 'duration', default: '60s', help: 'Longest a client may take to send a complete request, head and body; a slower one is answered 408 and disconnected, so a client trickling a body cannot hold an in-flight slot. Responses are not limited: watches, logs -f and exec sessions run as long as they need. 0 means no limit.' },
   { section: 'Secure Serving', name: 'cert-dir', type: 'string', default: '', help: 'Accepted for compatibility and ignored: no certificate is ever generated; use --tls-cert-file and --tls-private-key-file.', ignored: true },
 
-  // Audit (kube-apiserver's AuditOptions, same names and defaults; the webhook backend is not implemented yet)
+  // Audit (kube-apiserver's AuditOptions, same names and defaults; the log backend is always synchronous)
   { section: 'Audit', name: 'audit-policy-file', type: 'string', default: '', help: 'Path to an audit.k8s.io/v1 Policy file (YAML or JSON) deciding which requests are audited and at which level. Without it no audit events are recorded, whatever backend is set.' },
   { section: 'Audit', name: 'audit-log-path', type: 'string', default: '', help: 'If set, audit events are appended to this file, one JSON Event per line; "-" means standard out. Empty: no log backend.' },
   { section: 'Audit', name: 'audit-log-maxage', type: 'int', default: '0', help: 'The maximum number of days to retain rotated audit log files, by the timestamp in their name. 0 keeps them.' },
   { section: 'Audit', name: 'audit-log-maxbackup', type: 'int', default: '0', help: 'The maximum number of rotated audit log files to retain. 0 keeps them all (subject to --audit-log-maxage).' },
   { section: 'Audit', name: 'audit-log-maxsize', type: 'int', default: '0', help: 'The maximum size in megabytes of the audit log file before it is rotated; 0 means 100, as in kube-apiserver.' },
+  { section: 'Audit', name: 'audit-webhook-config-file', type: 'string', default: '', help: 'Path to a kubeconfig-format file naming the audit webhook: the cluster\'s server URL (https) and CA, and the user\'s client certificate and key or token. Events are POSTed as audit.k8s.io/v1 EventList JSON. Empty: no webhook backend.' },
+  { section: 'Audit', name: 'audit-webhook-initial-backoff', type: 'duration', default: '10s', help: 'The wait before retrying a failed webhook request; each further retry waits 1.5 times longer (5 attempts in all).' },
+  { section: 'Audit', name: 'audit-webhook-mode', type: 'string', default: 'batch', help: 'Strategy for sending audit events. "batch" buffers events and sends them asynchronously, dropping them when the buffer is full; "blocking" sends each event before the request goes on.' },
+  { section: 'Audit', name: 'audit-webhook-batch-buffer-size', type: 'int', default: '10000', help: 'The number of events held (buffered or being sent) before new events are dropped. Only used in batch mode.' },
+  { section: 'Audit', name: 'audit-webhook-batch-max-size', type: 'int', default: '400', help: 'The maximum number of events in one webhook request. Only used in batch mode.' },
+  { section: 'Audit', name: 'audit-webhook-batch-max-wait', type: 'duration', default: '30s', help: 'The longest a buffered event waits before a batch that is not full is sent. Only used in batch mode.' },
+  { section: 'Audit', name: 'audit-webhook-batch-throttle-enable', type: 'bool', default: 'true', help: 'Whether batching throttling is enabled. Only used in batch mode.' },
+  { section: 'Audit', name: 'audit-webhook-batch-throttle-qps', type: 'float32', default: '10', help: 'The maximum average number of batches sent per second. Only used in batch mode.' },
+  { section: 'Audit', name: 'audit-webhook-batch-throttle-burst', type: 'int', default: '15', help: 'The maximum number of batches sent at once when throttling has had spare capacity. Only used in batch mode.' },
   { section: 'Audit', name: 'audit-log-format', type: 'string', default: 'json', help: 'Format of saved audits. Only "json" (one audit.k8s.io/v1 Event per line) is supported; kube-apiserver\'s "legacy" is refused.' },
 
   // Client: how the proxy reaches the API server (kubectl's names and semantics)

@@ -52,6 +52,17 @@ export function parseGoInt(text: string): GoParse<number> {
   return ok(Number(value));
 }
 
+/**
+ * strconv.ParseFloat(s, 32) for decimal text, as pflag's float32 flags (kube-apiserver's throttle QPS): a
+ * sign, digits with an optional fraction and exponent, or inf/nan spellings, which a rate cannot use and are refused.
+ */
+export function parseGoFloat32(text: string): GoParse<number> {
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text)) return fail(`strconv.ParseFloat: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const value = Math.fround(Number(text));
+  if (!Number.isFinite(value)) return fail(`strconv.ParseFloat: parsing ${JSON.stringify(text)}: value out of range`);
+  return ok(value);
+}
+
 /** Nanoseconds per unit; both micro signs are accepted, as in Go. */
 const DURATION_UNITS: Readonly<Record<string, number>> = {
   ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,

@@ -41,6 +41,7 @@ function typeName(flag: FlagDefinition): string {
       return 'strings';
     case 'string':
     case 'int':
+    case 'float32':
     case 'ip':
     case 'duration':
     case 'stringToStringSlice':
@@ -55,7 +56,7 @@ function typeName(flag: FlagDefinition): string {
 
 /** pflag prints a default unless it is the type's zero value; strings are quoted, slices bracketed. */
 export function defaultText(flag: FlagDefinition): string | undefined {
-  const zero = flag.default === '' || (flag.type === 'bool' && flag.default === 'false') || (['int', 'duration'].includes(flag.type) && flag.default === '0');
+  const zero = flag.default === '' || (flag.type === 'bool' && flag.default === 'false') || (['int', 'float32', 'duration'].includes(flag.type) && flag.default === '0');
   if (zero) return undefined;
   if (flag.type === 'string') return JSON.stringify(flag.default);
   if (flag.type === 'stringSlice') return `[${flag.default}]`;

@@ -3,7 +3,9 @@
  * (config-parser.ts) into this shape; nothing else in the app reads argv or env.
  */
 
+import type { WebhookBatchSettings, WebhookMode } from '../audit/audit-webhook-backend.js';
 import type { AuditPolicy } from '../audit/audit-policy.js';
+import type { WebhookTarget } from '../audit/webhook-target.js';
 
 /** kube-apiserver's allowlist: asymmetric algorithms only (RFC 7518). HMAC and `none` can never be allowed. */
 export const ALLOWED_SIGNING_ALGS = [
@@ -124,6 +126,14 @@ export interface AuditConfig {
     readonly maxAgeDays: number;
     readonly maxBackups: number;
     readonly maxSizeMegabytes: number;
+  };
+  /** The webhook backend (--audit-webhook-config-file); absent: none. */
+  readonly webhook?: {
+    readonly configFile: string;
+    readonly target: WebhookTarget;
+    readonly mode: WebhookMode;
+    readonly initialBackoffMs: number;
+    readonly batch: WebhookBatchSettings;
   };
 }
 

@@ -77,6 +77,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly auditDropped = new Counter({
+    name: 'kube_oidc_proxy_audit_events_dropped_total',
+    help: 'Audit events lost, by backend and reason (buffer_full: the batch buffer was full; send_failed: retries ran out).',
+    labelNames: ['backend', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kube_oidc_proxy_' });
   }
@@ -105,6 +112,10 @@ export class MetricsService {
 
   observeInflightRejection(requestKind: 'readOnly' | 'mutating'): void {
     this.inflightRejections.inc({ request_kind: requestKind });
+  }
+
+  observeAuditDropped(backend: 'webhook', reason: 'buffer_full' | 'send_failed', count: number): void {
+    this.auditDropped.inc({ backend, reason }, count);
   }
 
   tunnelOpened(protocol: 'spdy' | 'websocket'): () => void {

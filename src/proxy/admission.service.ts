@@ -134,7 +134,7 @@ export class AdmissionService {
 
     const result: AdmittedRequest = { user, identity, headers, credentials: 'proxy', client, info };
     admitted.set(req, result);
-    this.recordAuditDecision(req, result, via, impersonated);
+    await this.recordAuditDecision(req, result, via, impersonated);
     this.accessLog.success({
       client,
       uri: req.url ?? '/',
@@ -174,14 +174,14 @@ export class AdmissionService {
    * Impersonate-* headers go along only for a TokenReview-accepted token (the API server checks them
    * against that token); with --disable-impersonation they were refused before this point.
    */
-  private admitClientCredential(
+  private async admitClientCredential(
     req: IncomingMessage,
     lookup: BearerToken,
     user: UserInfo,
     client: ClientAddress,
     info: RequestInfo,
     passClientImpersonation: boolean,
-  ): AdmittedRequest {
+  ): Promise<AdmittedRequest> {
     const headers: OutgoingHttpHeaders = {
       ...sanitizeInboundHeaders(req.headers),
       ...(passClientImpersonation ? clientImpersonationHeaders(req.headers, req.rawHeaders) : {}),
@@ -193,7 +193,7 @@ export class AdmissionService {
     const identity: OutboundIdentity = { ...user, groups: withAuthenticatedGroup(user.groups) };
     const result: AdmittedRequest = { user, identity, headers, credentials: 'client', client, info };
     admitted.set(req, result);
-    this.recordAuditDecision(req, result, passClientImpersonation ? 'token-review' : 'oidc', false);
+    await this.recordAuditDecision(req, result, passClientImpersonation ? 'token-review' : 'oidc', false);
     this.accessLog.success({ client, uri: req.url ?? '/', inbound: identity });
     return result;
   }
@@ -204,9 +204,12 @@ export class AdmissionService {
     return id ? { 'audit-id': id } : {};
   }
 
-  /** The admission decision, for the audit events (never a token or header value). */
-  private recordAuditDecision(req: IncomingMessage, result: AdmittedRequest, via: Authentication['via'], impersonated: boolean): void {
-    this.audit.decided(req, {
+  /**
+   * The admission decision, for the audit events (never a token or header value). Awaited: with a blocking
+   * audit webhook the request goes upstream only once its RequestReceived event was delivered.
+   */
+  private async recordAuditDecision(req: IncomingMessage, result: AdmittedRequest, via: Authentication['via'], impersonated: boolean): Promise<void> {
+    await this.audit.decided(req, {
       info: result.info,
       user: { ...result.user, groups: withAuthenticatedGroup(result.user.groups) },
       ...(impersonated ? { impersonatedUser: result.identity } : {}),
@@ -233,7 +236,8 @@ export class AdmissionService {
     const client = this.clientAddress(req);
     this.accessLog.failure(client, req.url ?? '/');
     const who = authenticated.get(req);
-    this.audit.decided(req, {
+    // Not awaited: a refusal is answered at once; a blocking webhook still gets the event.
+    void this.audit.decided(req, {
       info: admitted.get(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'),
       ...(who ? { user: { ...who.user, groups: withAuthenticatedGroup(who.user.groups) } } : {}),
       sourceIPs: [client.ip],

@@ -1,7 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseGoBool, parseGoDuration, parseGoInt, readCsvRecord } from '../../../src/config/go-values.js';
+import { parseGoBool, parseGoDuration, parseGoFloat32, parseGoInt, readCsvRecord } from '../../../src/config/go-values.js';
 
 describe('Go value syntax', () => {
+  it.each([
+    ['10', 10], ['0.5', 0.5], ['+2.', 2], ['.25', 0.25], ['1e2', 100], ['-3', -3],
+  ])('strconv.ParseFloat(s, 32) reads %j as %s', (text, value) => {
+    expect(parseGoFloat32(text)).toEqual({ ok: true, value });
+  });
+
+  it.each(['', 'fast', '1,5', 'NaN', 'Inf', '0x10', '1e'])('strconv.ParseFloat(s, 32) refuses %j', (text) => {
+    expect(parseGoFloat32(text)).toEqual({ ok: false, error: `strconv.ParseFloat: parsing ${JSON.stringify(text)}: invalid syntax` });
+  });
+
+  it('a float32 out of range is refused', () => {
+    expect(parseGoFloat32('1e39')).toEqual({ ok: false, error: 'strconv.ParseFloat: parsing "1e39": value out of range' });
+  });
+
   it.each([
     ['1', true], ['t', true], ['T', true], ['TRUE', true], ['true', true], ['True', true],
     ['0', false], ['f', false], ['F', false], ['FALSE', false], ['false', false], ['False', false],

@@ -1,0 +1,85 @@
+/**
+ * --audit-webhook-config-file → where and how audit events are POSTed. The file is a kubeconfig, as for
+ * kube-apiserver (k8s.io/apiserver/pkg/util/webhook): the current context's cluster gives the server URL and
+ * CA, its user the client certificate and key or a bearer token. Relative paths are relative to the file.
+ *
+ * Every problem is returned (the caller prefixes the flag name); none quotes the file's contents, which hold
+ * a token or a private key: a YAML error is reported by line only.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { dirname } from 'node:path';
+
+export interface WebhookTarget {
+  readonly url: URL;
+  /** PEM text (not Buffers: the config object is deep-frozen). */
+  readonly ca?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  readonly token?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+export type WebhookTargetResult = { readonly ok: true; readonly target: WebhookTarget } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** Reads a file a kubeconfig field names (UTF-8); throws a Node error (with `code`) when it cannot. */
+export type ReadText = (path: string) => string;
+
+export function parseWebhookTarget(text: string, path: string, readText: ReadText): WebhookTargetResult {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+    kc.makePathsAbsolute(dirname(path));
+  } catch (err) {
+    const mark = (err as { mark?: { line?: number } }).mark;
+    const where = mark?.line !== undefined ? ` (YAML error at line ${mark.line + 1})` : (err as Error).name === 'YAMLException' ? '' : `: ${(err as Error).message}`;
+    return { ok: false, errors: [`not a valid kubeconfig${where}`] };
+  }
+  const errors: string[] = [];
+  const contextName = kc.getCurrentContext();
+  const context = contextName ? kc.getContextObject(contextName) : null;
+  // Without a usable current context, kube-apiserver's loader also takes the only cluster and user there are.
+  const cluster = context ? kc.getCluster(context.cluster) : kc.getClusters().length === 1 ? kc.getClusters()[0]! : null;
+  const user = context?.user ? kc.getUser(context.user) : context ? null : kc.getUsers().length === 1 ? kc.getUsers()[0]! : null;
+  if (contextName && !context) errors.push(`current-context "${contextName}" is not defined`);
+  if (!cluster) {
+    errors.push('no cluster to send to: set current-context to a context whose cluster has a server');
+    return { ok: false, errors };
+  }
+  if (user?.exec || user?.authProvider) errors.push(`user "${user.name}" uses an exec or auth-provider plugin, which kube-oidc-proxy does not run: give it a token or a client certificate`);
+
+  let url: URL | undefined;
+  try {
+    url = new URL(cluster.server);
+    if (url.protocol !== 'https:') errors.push(`cluster "${cluster.name}": the webhook must be reached over https, got ${url.protocol.replace(':', '')}`);
+    if (url.username || url.password) errors.push(`cluster "${cluster.name}": the server URL must not carry credentials`);
+  } catch {
+    errors.push(`cluster "${cluster.name}": the server is not a valid URL`);
+  }
+
+  const read = (file: string, what: string): string | undefined => {
+    try {
+      return readText(file);
+    } catch (err) {
+      errors.push(`${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return undefined;
+    }
+  };
+  const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : cluster.caFile ? read(cluster.caFile, `cluster "${cluster.name}" certificate-authority`) : undefined;
+  const clientCert = user?.certData ? Buffer.from(user.certData, 'base64').toString('utf8') : user?.certFile ? read(user.certFile, `user "${user.name}" client-certificate`) : undefined;
+  const clientKey = user?.keyData ? Buffer.from(user.keyData, 'base64').toString('utf8') : user?.keyFile ? read(user.keyFile, `user "${user.name}" client-key`) : undefined;
+  if ((user?.certData || user?.certFile) && !(user?.keyData || user?.keyFile)) errors.push(`user "${user!.name}": a client certificate needs its key`);
+  if ((user?.keyData || user?.keyFile) && !(user?.certData || user?.certFile)) errors.push(`user "${user!.name}": a client key needs its certificate`);
+  if (errors.length > 0 || !url) return { ok: false, errors };
+  return {
+    ok: true,
+    target: {
+      url,
+      ...(ca ? { ca } : {}),
+      ...(clientCert && clientKey ? { clientCert, clientKey } : {}),
+      ...(user?.token ? { token: user.token } : {}),
+      ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+      rejectUnauthorized: !cluster.skipTLSVerify,
+    },
+  };
+}
