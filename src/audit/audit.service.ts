@@ -14,16 +14,17 @@
  */
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService } from '../health/metrics.service.js';
 import type { RequestInfo } from '../proxy/request-info.js';
-import { type AuditEvent, type AuditUserInfo, eventAtStage, requestReceivedEvent } from './audit-event.js';
+import { type AuditEvent, type AuditUserInfo, auditableBody, eventAtStage, requestReceivedEvent, withoutManagedFields } from './audit-event.js';
 import { type AuditBackend, AuditLogBackend } from './audit-log-backend.js';
 import { type AuditStage, evaluatePolicy, type PolicyDecision } from './audit-policy.js';
 import { kubeBackoff, type WebhookBackendHooks, WebhookBatchBackend, WebhookBlockingBackend } from './audit-webhook-backend.js';
 import { httpsEventListSender } from './webhook-client.js';
+import { BodyCapture, captureWrites, decodeBody } from './body-capture.js';
 
 /**
  * The proxy's decision, as event annotations (kube-apiserver records its own as authorization.k8s.io/decision
@@ -60,6 +61,9 @@ interface Tracked {
   closed: boolean;
   /** The status so far: the response's, or the upgrade's once known. */
   code: () => number;
+  /** Copies of the bodies, at the levels that record them (bodyTaps). */
+  requestBody?: { readonly capture: BodyCapture; readonly contentType?: string; readonly contentEncoding?: string };
+  responseBody?: { readonly capture: BodyCapture; contentType?: string; contentEncoding?: string };
 }
 
 @Injectable()
@@ -162,6 +166,33 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     await delivered;
   }
 
+  /**
+   * Observers for the forwarded exchange, when the policy records bodies: at Request and RequestResponse the
+   * request body, at RequestResponse also the response body, except for long-running requests (watch, log,
+   * exec, proxy), whose response is a stream and is never copied. Undefined when nothing is recorded.
+   */
+  bodyTaps(req: IncomingMessage): { onUpstreamRequest(proxyReq: ClientRequest): void; onUpstreamResponse(proxyRes: IncomingMessage): void } | undefined {
+    const tracked = this.tracked.get(req);
+    const level = tracked?.decision?.level;
+    if (!tracked || (level !== 'Request' && level !== 'RequestResponse')) return undefined;
+    const withResponse = level === 'RequestResponse' && !tracked.longRunning;
+    return {
+      onUpstreamRequest: (proxyReq) => {
+        const capture = new BodyCapture();
+        tracked.requestBody = { capture, ...headerFields(req.headers['content-type'], req.headers['content-encoding']) };
+        captureWrites(proxyReq as unknown as Parameters<typeof captureWrites>[0], capture);
+      },
+      onUpstreamResponse: (proxyRes) => {
+        if (!withResponse) return;
+        const capture = new BodyCapture();
+        tracked.responseBody = { capture, ...headerFields(proxyRes.headers['content-type'], proxyRes.headers['content-encoding']) };
+        // A second 'data' listener beside http-proxy's pipe: same chunks, same pace, nothing held back.
+        proxyRes.on('data', (chunk: Buffer) => capture.add(chunk));
+        proxyRes.once('end', () => capture.end());
+      },
+    };
+  }
+
   /** The response head (HTTP) or the 101 (upgrade) went out: long-running requests record ResponseStarted. */
   responseStarted(req: IncomingMessage, code: number): void {
     const tracked = this.tracked.get(req);
@@ -176,7 +207,18 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     if (!tracked?.base || !tracked.decision || tracked.completed) return;
     tracked.completed = true;
     this.open.delete(req);
-    this.emit(eventAtStage(tracked.base, { stage: 'ResponseComplete', at: new Date(), status: responseStatus(code) }), tracked.decision);
+    const requestObject = bodyObject(tracked.requestBody, tracked.decision.omitManagedFields);
+    const responseObject = bodyObject(tracked.responseBody, tracked.decision.omitManagedFields);
+    this.emit(
+      eventAtStage(tracked.base, {
+        stage: 'ResponseComplete',
+        at: new Date(),
+        status: responseStatus(code),
+        ...(requestObject !== undefined ? { requestObject } : {}),
+        ...(responseObject !== undefined ? { responseObject } : {}),
+      }),
+      tracked.decision,
+    );
   }
 
   /** app.close() runs after the SIGTERM drain: every backend delivers what it holds before the process exits. */
@@ -200,6 +242,22 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     }
     return pending.length === 0 ? Promise.resolve() : Promise.all(pending).then(() => undefined);
   }
+}
+
+function headerFields(contentType: string | string[] | undefined, contentEncoding: string | string[] | undefined): { contentType?: string; contentEncoding?: string } {
+  const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  const type = first(contentType);
+  const encoding = first(contentEncoding);
+  return { ...(type ? { contentType: type } : {}), ...(encoding ? { contentEncoding: encoding } : {}) };
+}
+
+/** A captured body as the event records it: whole JSON only, decoded, managedFields dropped when the rule says so. */
+function bodyObject(body: Tracked['requestBody'], omitManagedFields: boolean): unknown {
+  const whole = body?.capture.whole();
+  if (!body || !whole) return undefined;
+  const decoded = decodeBody(whole, body.contentEncoding);
+  const parsed = auditableBody(decoded, body.contentType, decoded !== undefined);
+  return omitManagedFields && parsed !== undefined ? withoutManagedFields(parsed) : parsed;
 }
 
 function responseStatus(code: number): { code: number; status?: 'Success' | 'Failure' } {

@@ -1,5 +1,6 @@
 import { All, Controller, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuditService } from '../audit/audit.service.js';
 import { ProxyService } from '../upstream/proxy.service.js';
 import { AdmissionGuard } from './admission.guard.js';
 import { admittedRequest } from './admission.service.js';
@@ -14,11 +15,15 @@ import { ProxyExceptionFilter } from './proxy-exception.filter.js';
 @UseGuards(AdmissionGuard)
 @UseFilters(ProxyExceptionFilter)
 export class ProxyController {
-  constructor(private readonly upstream: ProxyService) {}
+  constructor(
+    private readonly upstream: ProxyService,
+    private readonly audit: AuditService,
+  ) {}
 
   @All(['/', '/{*path}'])
   forward(@Req() req: IncomingMessage, @Res() res: ServerResponse): void {
     const admitted = admittedRequest(req);
-    this.upstream.forward(req, res, admitted.headers, { credentials: admitted.credentials });
+    const taps = this.audit.bodyTaps(req);
+    this.upstream.forward(req, res, admitted.headers, { credentials: admitted.credentials, ...(taps ? { taps } : {}) });
   }
 }

@@ -11,6 +11,15 @@ import { openUpgradeTunnel, type TunnelHooks } from './upgrade-tunnel.js';
 export interface ForwardOptions {
   /** 'proxy': add the proxy's own credentials. 'client': the headers already carry the client's credential. */
   readonly credentials: 'proxy' | 'client';
+  /** Observers of the exchange (audit body copies); called before any byte flows, they must not consume or delay it. */
+  readonly taps?: UpstreamTaps;
+}
+
+export interface UpstreamTaps {
+  /** The request to the API server, before the client's body is piped into it. */
+  onUpstreamRequest?(proxyReq: ClientRequest): void;
+  /** The API server's response, before it is piped to the client. */
+  onUpstreamResponse?(proxyRes: IncomingMessage): void;
 }
 
 /** A connection to the API server that has not completed within this long is refused with a prompt 503/504. */
@@ -26,6 +35,7 @@ export class ProxyService implements OnModuleDestroy {
   private readonly logger = new Logger('Upstream');
   private readonly proxy: httpProxy;
   private readonly outbound = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
+  private readonly taps = new WeakMap<IncomingMessage, UpstreamTaps>();
 
   constructor(private readonly credentials: UpstreamCredentialsService) {
     const target = credentials.target;
@@ -47,6 +57,8 @@ export class ProxyService implements OnModuleDestroy {
         return;
       }
       for (const [name, value] of Object.entries(headers)) if (value !== undefined) proxyReq.setHeader(name, value);
+      // http-proxy emits proxyReq (and proxyRes) synchronously right before it pipes: a tap sees every byte.
+      this.taps.get(req)?.onUpstreamRequest?.(proxyReq);
       this.watchConnect(proxyReq);
       const timeoutMs = target.requestTimeoutMs;
       if (timeoutMs > 0) {
@@ -59,7 +71,8 @@ export class ProxyService implements OnModuleDestroy {
     // when the source breaks: a watch whose API server restarted hung open forever, so client-go never
     // re-watched. A response cut short upstream is cut short downstream (never ended cleanly, which would
     // pass a truncated body off as complete).
-    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
+    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
+      this.taps.get(req)?.onUpstreamResponse?.(proxyRes);
       proxyRes.once('close', () => {
         if (!proxyRes.complete && !res.destroyed) res.destroy();
       });
@@ -83,6 +96,7 @@ export class ProxyService implements OnModuleDestroy {
 
   forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
     this.outbound.set(req, this.finalHeaders(headers, opts));
+    if (opts.taps) this.taps.set(req, opts.taps);
     this.proxy.web(req, res, {}, (err: Error) => {
       if (res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
       const admissionError = upstreamError(err);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../../src/audit/audit-event.js';
@@ -74,5 +75,65 @@ describe('AuditService', () => {
     res.writeHead(200);
     await sut.onModuleDestroy();
     expect(events().map((e) => [e.stage, e.responseStatus?.code])).toEqual([['RequestReceived', undefined], ['ResponseStarted', 200], ['ResponseComplete', 200]]);
+  });
+});
+
+
+describe('AuditService bodies', () => {
+  let dir: string;
+  let file: string;
+  let sut: AuditService;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'audit-bodies-'));
+    file = join(dir, 'audit.log');
+    const parsed = parseAuditPolicy('apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  verbs: [get]\n  resources: [{group: "", resources: [secrets]}]\n- level: RequestResponse\n  omitManagedFields: true\n');
+    if (!parsed.ok) throw new Error('bad test policy');
+    sut = new AuditService({ audit: { policyFile: 'p.yaml', policy: parsed.policy, log: { path: file, maxAgeDays: 0, maxBackups: 0, maxSizeMegabytes: 0 } } } as unknown as ProxyConfig);
+    sut.onModuleInit();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const completeEvent = (): AuditEvent => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent).find((e) => e.stage === 'ResponseComplete')!;
+
+  /** Runs one exchange through the taps: the body written upstream, and the API server's answer. */
+  async function exchange(method: string, url: string, requestBody: string | undefined, responseBody: string): Promise<AuditEvent> {
+    const { req, res } = request(method, url);
+    req.headers['content-type'] = 'application/json';
+    sut.begin(req, res);
+    await sut.decided(req, { info: resolveRequestInfo(method, url), user: { username: 'alice', groups: ['system:authenticated'] }, sourceIPs: ['192.0.2.1'], annotations: {} });
+    const taps = sut.bodyTaps(req);
+    const upstreamReq = new PassThrough();
+    upstreamReq.resume();
+    taps?.onUpstreamRequest(upstreamReq as never);
+    if (requestBody) upstreamReq.end(requestBody);
+    else upstreamReq.end();
+    const upstreamRes = new PassThrough() as PassThrough & { headers: Record<string, string> };
+    upstreamRes.headers = { 'content-type': 'application/json' };
+    taps?.onUpstreamResponse(upstreamRes as never);
+    upstreamRes.resume();
+    upstreamRes.end(responseBody);
+    await new Promise((r) => upstreamRes.once('end', r));
+    res.emit('close');
+    return completeEvent();
+  }
+
+  it('records both bodies at RequestResponse, without managedFields when the rule says so', async () => {
+    const event = await exchange('POST', '/api/v1/namespaces/default/configmaps', '{"kind":"ConfigMap","metadata":{"name":"c","managedFields":[{}]}}', '{"kind":"ConfigMap","metadata":{"name":"c","managedFields":[{}]}}');
+    expect(event.requestObject).toEqual({ kind: 'ConfigMap', metadata: { name: 'c' } });
+    expect(event.responseObject).toEqual({ kind: 'ConfigMap', metadata: { name: 'c' } });
+  });
+
+  it('never copies the response of a long-running request, even when it ends normally', async () => {
+    const event = await exchange('GET', '/api/v1/pods?watch=true', undefined, '{"type":"ADDED","object":{"kind":"Pod"}}');
+    expect(event.level).toBe('RequestResponse');
+    expect(event).not.toHaveProperty('responseObject');
+  });
+
+  it('offers no taps at Metadata: nothing is copied', async () => {
+    const { req, res } = request('GET', '/api/v1/namespaces/default/secrets/s');
+    sut.begin(req, res);
+    await sut.decided(req, { info: resolveRequestInfo('GET', '/api/v1/namespaces/default/secrets/s'), user: { username: 'alice', groups: ['system:authenticated'] }, sourceIPs: ['192.0.2.1'], annotations: {} });
+    expect(sut.bodyTaps(req)).toBeUndefined();
   });
 });
