@@ -10,7 +10,7 @@
 // containers, so what this proves is the objects (schemas, RBAC, admission, scheduling), not the image.
 // The proxy's RBAC in every other e2e spec is rendered from this chart (harness/chart-rbac.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAllYaml, loadYaml } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -77,6 +77,12 @@ const find = (file: string, kind: string) => manifestsOf(file).filter((m) => m.k
 const one = (file: string, kind: string): Manifest => {
   const found = find(file, kind);
   if (found.length !== 1) throw new Error(`${file}: expected one ${kind}, found ${found.length}`);
+  return found[0]!;
+};
+/** The one object of a kind whose name is the release's full name plus this suffix. */
+const named = (file: string, kind: string, suffix: string): Manifest => {
+  const found = find(file, kind).filter((m) => m.metadata.name === `${RELEASE}-kube-oidc-proxy${suffix}`);
+  if (found.length !== 1) throw new Error(`${file}: expected one ${kind} ${RELEASE}-kube-oidc-proxy${suffix}, found ${found.length}`);
   return found[0]!;
 };
 const container = (file: string) => one(file, 'Deployment').spec.template.spec.containers[0];
@@ -186,7 +192,7 @@ describe('flags rendered from values', () => {
   it('the OIDC CA is a mounted ConfigMap whose checksum rolls the pods', () => {
     const file = 'full-featured-values.yaml';
     expect(flagValues(file, 'oidc-ca-file')).toEqual(['/etc/kube-oidc-proxy/oidc/ca.pem']);
-    expect(one(file, 'ConfigMap').data['ca.pem']).toContain('BEGIN CERTIFICATE');
+    expect(named(file, 'ConfigMap', '-oidc-ca').data['ca.pem']).toContain('BEGIN CERTIFICATE');
     expect(one(file, 'Deployment').spec.template.metadata.annotations['checksum/oidc-ca']).toMatch(/^[0-9a-f]{64}$/);
     expect(find('minimal-values.yaml', 'ConfigMap')).toEqual([]);
     expect(flagValues('minimal-values.yaml', 'oidc-ca-file')).toEqual([]);
@@ -327,7 +333,7 @@ describe('TLS', () => {
   });
 
   it('ingress hosts and extra DNS names are in the generated certificate', () => {
-    const secret = one('full-featured-values.yaml', 'Secret');
+    const secret = named('full-featured-values.yaml', 'Secret', '-tls');
     const cert = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
     expect(cert.subjectAltName).toContain('DNS:kube.example.com');
   });
@@ -347,6 +353,74 @@ describe('TLS', () => {
     expect(find('existing-secret-values.yaml', 'Certificate')).toEqual([]);
     const volume = one('existing-secret-values.yaml', 'Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'tls');
     expect(volume.secret.secretName).toBe('kube-oidc-proxy-serving');
+  });
+});
+
+describe('audit', () => {
+  const volumeOf = (file: string, name: string) => one(file, 'Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === name);
+  const mountOf = (file: string, name: string) => container(file).volumeMounts.find((m: { name: string }) => m.name === name);
+
+  it('without a policy no --audit-* flag and no audit object is rendered', () => {
+    for (const file of ['minimal-values.yaml', 'cert-manager-values.yaml']) {
+      expect(args(file).filter((a) => a.startsWith('--audit-'))).toEqual([]);
+      expect(manifestsOf(file).filter((m) => m.metadata.name.includes('audit'))).toEqual([]);
+    }
+  });
+
+  it('the policy is a ConfigMap mounted where --audit-policy-file points, and a change rolls the pods', async () => {
+    const file = 'full-featured-values.yaml';
+    const policy = loadYaml(named(file, 'ConfigMap', '-audit-policy').data['policy.yaml']) as { kind: string; rules: unknown[] };
+    expect(policy).toMatchObject({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'] });
+    expect(policy.rules).toHaveLength(3);
+    expect(flagValues(file, 'audit-policy-file')).toEqual(['/etc/kube-oidc-proxy/audit/policy.yaml']);
+    expect(mountOf(file, 'audit-policy')).toEqual({ name: 'audit-policy', mountPath: '/etc/kube-oidc-proxy/audit', readOnly: true });
+    expect(volumeOf(file, 'audit-policy').configMap.name).toBe(`${RELEASE}-kube-oidc-proxy-audit-policy`);
+    const before = one(file, 'Deployment').spec.template.metadata.annotations['checksum/audit-policy'];
+    const { manifests } = await render(file, ['--set', 'audit.policy.rules[0].level=None']);
+    expect(manifests.find((m) => m.kind === 'Deployment')!.spec.template.metadata.annotations['checksum/audit-policy']).not.toBe(before);
+  });
+
+  it('a log file under /var/log/kube-oidc-proxy/ gets an emptyDir there and the rotation flags', () => {
+    const file = 'full-featured-values.yaml';
+    expect(flagValues(file, 'audit-log-path')).toEqual(['/var/log/kube-oidc-proxy/audit.log']);
+    expect([flagValues(file, 'audit-log-maxage'), flagValues(file, 'audit-log-maxbackup'), flagValues(file, 'audit-log-maxsize')]).toEqual([['7'], ['5'], ['100']]);
+    expect(mountOf(file, 'audit-log').mountPath).toBe('/var/log/kube-oidc-proxy');
+    expect(volumeOf(file, 'audit-log').emptyDir).toEqual({ sizeLimit: '1Gi' });
+    expect(flagValues('existing-secret-values.yaml', 'audit-log-path')).toEqual([]);
+    expect(volumeOf('existing-secret-values.yaml', 'audit-log')).toBeUndefined();
+  });
+
+  it("the webhook's kubeconfig is a Secret (it holds a token), never a ConfigMap or an argument", () => {
+    const file = 'full-featured-values.yaml';
+    const secret = named(file, 'Secret', '-audit-webhook');
+    expect(Buffer.from(secret.data.kubeconfig, 'base64').toString('utf8')).toContain('token: chart-test-webhook-token');
+    expect(JSON.stringify(find(file, 'ConfigMap'))).not.toContain('chart-test-webhook-token');
+    expect(JSON.stringify(one(file, 'Deployment'))).not.toContain('chart-test-webhook-token');
+    expect(flagValues(file, 'audit-webhook-config-file')).toEqual(['/etc/kube-oidc-proxy/audit-webhook/kubeconfig']);
+    expect(volumeOf(file, 'audit-webhook').secret.secretName).toBe(secret.metadata.name);
+    expect(one(file, 'Deployment').spec.template.metadata.annotations['checksum/audit-webhook']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('batch flags are rendered from values with kube-apiserver defaults; blocking mode renders none', () => {
+    const batch = (file: string) => args(file).filter((a) => a.startsWith('--audit-webhook-'));
+    expect(batch('full-featured-values.yaml')).toEqual([
+      '--audit-webhook-config-file=/etc/kube-oidc-proxy/audit-webhook/kubeconfig',
+      '--audit-webhook-mode=batch',
+      '--audit-webhook-initial-backoff=5s',
+      '--audit-webhook-batch-buffer-size=10000',
+      '--audit-webhook-batch-max-size=200',
+      '--audit-webhook-batch-max-wait=10s',
+      '--audit-webhook-batch-throttle-enable=true',
+      '--audit-webhook-batch-throttle-qps=2.5',
+      '--audit-webhook-batch-throttle-burst=15',
+    ]);
+    expect(batch('existing-secret-values.yaml')).toEqual([
+      '--audit-webhook-config-file=/etc/kube-oidc-proxy/audit-webhook/kubeconfig',
+      '--audit-webhook-mode=blocking',
+      '--audit-webhook-initial-backoff=10s',
+    ]);
+    expect(volumeOf('existing-secret-values.yaml', 'audit-webhook').secret.secretName).toBe('siem-audit-webhook');
+    expect(find('existing-secret-values.yaml', 'Secret')).toEqual([]);
   });
 });
 
@@ -405,6 +479,14 @@ describe('bad values are refused before anything is rendered', () => {
 
   it('a discovery port that collides with the https or ops port', async () => {
     expect(await refused(['--set', 'oidcDiscovery.port=8080'])).toMatch(/oidcDiscovery/);
+  });
+
+  it.each([
+    ['a webhook without a policy', ['--set', 'audit.webhook.existingSecret=s'], 'audit.webhook is set but audit.policy is empty'],
+    ['both a kubeconfig and an existing Secret', ['--set', 'audit.policy.kind=Policy', '--set', 'audit.webhook.existingSecret=s', '--set', 'audit.webhook.kubeconfig=x'], 'set kubeconfig or existingSecret, not both'],
+    ['blocking-strict, which the proxy refuses', ['--set', 'audit.webhook.mode=blocking-strict'], 'mode'],
+  ])('audit: %s', async (_what, extra, message) => {
+    expect(await refused(extra)).toContain(message);
   });
 
   it('a missing issuer is named', async () => {

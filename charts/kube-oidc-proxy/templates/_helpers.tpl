@@ -159,6 +159,7 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 - {{ printf "--extra-user-headers=%s=%s" (toString $key) (toString .) | quote }}
 {{- end }}
 {{- end }}
+{{- include "kube-oidc-proxy.auditArgs" . }}
 {{- range $flag, $value := .Values.extraArgs }}
 {{- if kindIs "slice" $value }}
 {{- range $value }}
@@ -179,4 +180,57 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{- end -}}
 {{- .Values.terminationGracePeriodSeconds -}}
 {{- end -}}
+{{- end -}}
+
+{{- /* The webhook's kubeconfig Secret: the one named in values, or the chart's own; empty without a webhook. */}}
+{{- define "kube-oidc-proxy.auditWebhookSecret" -}}
+{{- $webhook := .Values.audit.webhook -}}
+{{- if and .Values.audit.policy $webhook.existingSecret -}}
+{{- $webhook.existingSecret -}}
+{{- else if and .Values.audit.policy $webhook.kubeconfig -}}
+{{- include "kube-oidc-proxy.fullname" . }}-audit-webhook
+{{- end -}}
+{{- end -}}
+
+{{- /* A log file under this directory gets an emptyDir there (the root filesystem is read-only). */}}
+{{- define "kube-oidc-proxy.auditLogDir" -}}/var/log/kube-oidc-proxy/{{- end -}}
+
+{{- define "kube-oidc-proxy.auditLogVolume" -}}
+{{- $path := toString .Values.audit.log.path -}}
+{{- if and .Values.audit.policy (hasPrefix (include "kube-oidc-proxy.auditLogDir" .) $path) -}}true{{- end -}}
+{{- end -}}
+
+{{- /* --audit-* flags, only with a policy: without one the proxy records nothing and would only warn. */}}
+{{- define "kube-oidc-proxy.auditArgs" -}}
+{{- $audit := .Values.audit -}}
+{{- if $audit.policy }}
+{{- if and $audit.webhook.kubeconfig $audit.webhook.existingSecret }}
+{{- fail "audit.webhook: set kubeconfig or existingSecret, not both" }}
+{{- end }}
+- "--audit-policy-file=/etc/kube-oidc-proxy/audit/policy.yaml"
+{{- if $audit.log.path }}
+- {{ printf "--audit-log-path=%s" (toString $audit.log.path) | quote }}
+{{- if ne (toString $audit.log.path) "-" }}
+- {{ printf "--audit-log-maxage=%d" (int $audit.log.maxAge) | quote }}
+- {{ printf "--audit-log-maxbackup=%d" (int $audit.log.maxBackup) | quote }}
+- {{ printf "--audit-log-maxsize=%d" (int $audit.log.maxSize) | quote }}
+{{- end }}
+{{- end }}
+{{- if include "kube-oidc-proxy.auditWebhookSecret" . }}
+{{- $batch := $audit.webhook.batch }}
+- "--audit-webhook-config-file=/etc/kube-oidc-proxy/audit-webhook/kubeconfig"
+- {{ printf "--audit-webhook-mode=%s" (toString $audit.webhook.mode) | quote }}
+- {{ printf "--audit-webhook-initial-backoff=%s" (toString $audit.webhook.initialBackoff) | quote }}
+{{- if eq (toString $audit.webhook.mode) "batch" }}
+- {{ printf "--audit-webhook-batch-buffer-size=%d" (int $batch.bufferSize) | quote }}
+- {{ printf "--audit-webhook-batch-max-size=%d" (int $batch.maxSize) | quote }}
+- {{ printf "--audit-webhook-batch-max-wait=%s" (toString $batch.maxWait) | quote }}
+- {{ printf "--audit-webhook-batch-throttle-enable=%t" $batch.throttleEnable | quote }}
+- {{ printf "--audit-webhook-batch-throttle-qps=%v" $batch.throttleQps | quote }}
+- {{ printf "--audit-webhook-batch-throttle-burst=%d" (int $batch.throttleBurst) | quote }}
+{{- end }}
+{{- end }}
+{{- else if or $audit.webhook.kubeconfig $audit.webhook.existingSecret }}
+{{- fail "audit.webhook is set but audit.policy is empty: without a policy no audit events are recorded" }}
+{{- end }}
 {{- end -}}
