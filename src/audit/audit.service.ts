@@ -93,6 +93,8 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
         dropped: (reason, count) => this.metrics?.observeAuditDropped('webhook', reason, count),
         warn: (message) => this.logger.warn(message),
       };
+      // Both series exist from the start (at 0), so a dashboard or alert sees them before the first drop.
+      for (const reason of ['buffer_full', 'send_failed'] as const) this.metrics?.observeAuditDropped('webhook', reason, 0);
       const backoff = kubeBackoff(webhook.initialBackoffMs);
       this.backends.push(webhook.mode === 'batch' ? new WebhookBatchBackend(sender, webhook.batch, backoff, hooks) : new WebhookBlockingBackend(sender, backoff, hooks));
     }

@@ -237,14 +237,17 @@ export class AdmissionService {
     this.accessLog.failure(client, req.url ?? '/');
     const who = authenticated.get(req);
     // Not awaited: a refusal is answered at once; a blocking webhook still gets the event.
-    void this.audit.decided(req, {
-      info: admitted.get(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'),
-      ...(who ? { user: { ...who.user, groups: withAuthenticatedGroup(who.user.groups) } } : {}),
-      sourceIPs: [client.ip],
-      annotations: who
-        ? { [AUDIT_ANNOTATIONS.authentication]: who.via, [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message }
-        : { [AUDIT_ANNOTATIONS.authentication]: 'failed', [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message },
-    });
+    this.audit
+      .decided(req, {
+        info: admitted.get(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'),
+        ...(who ? { user: { ...who.user, groups: withAuthenticatedGroup(who.user.groups) } } : {}),
+        sourceIPs: [client.ip],
+        annotations: who
+          ? { [AUDIT_ANNOTATIONS.authentication]: who.via, [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message }
+          : { [AUDIT_ANNOTATIONS.authentication]: 'failed', [AUDIT_ANNOTATIONS.decision]: 'forbid', [AUDIT_ANNOTATIONS.reason]: err.message },
+      })
+      // Never an unhandled rejection: a failure to audit a refusal is logged, the refusal still answered.
+      .catch((auditError: unknown) => this.logger.error({ uri: req.url }, `audit of a refused request failed: ${(auditError as Error).message}`));
     const context = { kind: err.kind, detail: err.detail, method: req.method, uri: req.url, client: client.ip };
     if (err.kind === 'Internal') this.logger.error(context, err.message);
     else this.logger.warn(context, err.message);

@@ -44,7 +44,9 @@ async function startWith(sink: AuditSink, user: Record<string, unknown>, ...flag
 async function droppedMetric(env: Environment, reason: string): Promise<number> {
   const { body } = await opsGet(env.proxy.opsPort, '/metrics');
   const line = body.split('\n').find((l) => l.startsWith(`kube_oidc_proxy_audit_events_dropped_total{backend="webhook",reason="${reason}"}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  // The series exist from startup, at 0: a missing one is a failure, not a zero.
+  if (!line) throw new Error(`no kube_oidc_proxy_audit_events_dropped_total series for reason ${reason}`);
+  return Number(line.split(' ').at(-1));
 }
 
 describe('batch mode with a token', () => {
