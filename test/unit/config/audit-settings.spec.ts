@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseConfig } from '../../../src/config/config-parser.js';
 import { createTestCa } from '../../fixtures/tls.js';
 
@@ -95,7 +95,17 @@ describe('audit webhook flags', () => {
   });
 
   it('reads a client certificate and key, relative paths from the kubeconfig\'s directory, and every batch flag', () => {
-    const config = kubeconfig('mtls.kubeconfig', { server: 'https://127.0.0.1:9443', 'certificate-authority-data': Buffer.from(ca.caPem).toString('base64') }, { 'client-certificate': sinkLeaf.certFile, 'client-key': sinkLeaf.keyFile });
+    // Written next to the certificate and naming it relatively: resolved from the kubeconfig's directory, not the working directory.
+    const config = join(ca.dir, 'mtls.kubeconfig');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        clusters: [{ name: 'sink', cluster: { server: 'https://127.0.0.1:9443', 'certificate-authority-data': Buffer.from(ca.caPem).toString('base64') } }],
+        users: [{ name: 'proxy', user: { 'client-certificate': basename(sinkLeaf.certFile), 'client-key': basename(sinkLeaf.keyFile) } }],
+        contexts: [{ name: 'sink', context: { cluster: 'sink', user: 'proxy' } }],
+        'current-context': 'sink',
+      }),
+    );
     const webhook = parse(
       `--audit-policy-file=${GOOD}`,
       `--audit-webhook-config-file=${config}`,
