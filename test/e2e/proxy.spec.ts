@@ -9,6 +9,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent as ProxyAuditEvent } from '../../src/audit/audit-event.js';
+import { AuditSink } from '../fixtures/audit-sink.js';
 import { OidcProviderIdp } from '../fixtures/oidc-provider-idp.js';
 import { proxyRbacFromChart } from './harness/chart-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
@@ -27,6 +28,8 @@ let issuer: TestIssuer;
 let proxy: ProxyProcess;
 /** The proxy's own audit log (--audit-log-path), Metadata level for everything. */
 let proxyAuditFile: string;
+/** The same events through the webhook backend (--audit-webhook-config-file), as jetstack's e2e checks both. */
+let auditSink: AuditSink;
 
 
 
@@ -76,11 +79,24 @@ beforeAll(async () => {
   const auditPolicy = join(auditDir, 'policy.yaml');
   writeFileSync(auditPolicy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n');
   proxyAuditFile = join(auditDir, 'audit.log');
+  auditSink = await AuditSink.start(ca);
+  const webhookConfig = join(auditDir, 'webhook.kubeconfig');
+  writeFileSync(
+    webhookConfig,
+    JSON.stringify({
+      clusters: [{ name: 'sink', cluster: { server: auditSink.url, 'certificate-authority': ca.caCertFile } }],
+      users: [{ name: 'proxy', user: { token: 'e2e-audit-sink-token' } }],
+      contexts: [{ name: 'sink', context: { cluster: 'sink', user: 'proxy' } }],
+      'current-context': 'sink',
+    }),
+  );
   proxy = await startProxy({
     args: [
       ...oidcProxyArgs({ issuerUrl: issuer.url, clientId: CLIENT_ID, issuerCaFile: ca.caCertFile, certFile: serving.certFile, keyFile: serving.keyFile, kubeconfig: upstream }),
       `--audit-policy-file=${auditPolicy}`,
       `--audit-log-path=${proxyAuditFile}`,
+      `--audit-webhook-config-file=${webhookConfig}`,
+      '--audit-webhook-batch-max-wait=200ms',
     ],
   });
   await cp.ensureNamespace(NS);
@@ -89,6 +105,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop('SIGKILL');
+  await auditSink?.stop();
   await issuer?.stop();
   await cp?.stop();
 }, 60_000);
@@ -260,6 +277,17 @@ describe("the proxy's audit log, joined with the API server's by Audit-ID", () =
     expect(event).toMatchObject({ verb: 'get', objectRef: { resource: 'pods', namespace: NS, name: 'shell', apiVersion: 'v1' }, user: { username: 'jane@example.com' }, responseStatus: { code: 200 } });
     const theirs = await cp.waitForAuditEvent((e) => e.auditID === event.auditID && e.stage === 'ResponseComplete');
     expect(theirs).toMatchObject({ verb: 'get', impersonatedUser: { username: 'jane@example.com' }, objectRef: { resource: 'pods', name: 'shell' } });
+  }, 30_000);
+
+  it('the webhook receives the same events as the log file, as EventList batches with its token', async () => {
+    const { event } = await kubectlAudited(['get', 'configmaps', '-n', NS], kubeconfig, (e) => e.requestURI.startsWith(`/api/v1/namespaces/${NS}/configmaps`));
+    await until(() => auditSink.events.some((e) => e.auditID === event.auditID && e.stage === 'ResponseComplete'), 10_000, 'the event at the webhook');
+    const fromFile = proxyEvents().filter((e) => e.auditID === event.auditID);
+    const fromWebhook = auditSink.events.filter((e) => e.auditID === event.auditID);
+    // Batches may be in flight together, so arrival order is not asserted; the events themselves are identical.
+    expect(fromWebhook).toHaveLength(fromFile.length);
+    expect(fromWebhook).toEqual(expect.arrayContaining(fromFile));
+    expect(auditSink.batches.every((b) => b.body.kind === 'EventList' && b.authorization === 'Bearer e2e-audit-sink-token')).toBe(true);
   }, 30_000);
 
   it('a list real RBAC forbids is recorded by the proxy with the 403 the API server answered, under the same auditID', async () => {
