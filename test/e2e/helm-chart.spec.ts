@@ -401,6 +401,13 @@ describe('audit', () => {
     expect(one(file, 'Deployment').spec.template.metadata.annotations['checksum/audit-webhook']).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('with a webhook the kubelet also waits for the 15 s audit flush after the drain', () => {
+    const seconds = (file: string) => one(file, 'Deployment').spec.template.spec.terminationGracePeriodSeconds as number;
+    // full-featured: preStop 10 + drain 120 + 10, + 15 for the webhook flush; minimal: 5 + 60 + 10.
+    expect(seconds('full-featured-values.yaml')).toBe(155);
+    expect(seconds('minimal-values.yaml')).toBe(75);
+  });
+
   it('batch flags are rendered from values with kube-apiserver defaults; blocking mode renders none', () => {
     const batch = (file: string) => args(file).filter((a) => a.startsWith('--audit-webhook-'));
     expect(batch('full-featured-values.yaml')).toEqual([

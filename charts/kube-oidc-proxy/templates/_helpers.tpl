@@ -173,7 +173,9 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 
 {{- define "kube-oidc-proxy.terminationGracePeriodSeconds" -}}
 {{- if kindIs "invalid" .Values.terminationGracePeriodSeconds -}}
-{{- add .Values.preStopSleepSeconds .Values.shutdownGracePeriodSeconds 10 -}}
+{{- /* With an audit webhook, the proxy may spend up to 15 s more delivering buffered events after the drain. */}}
+{{- $auditFlush := ternary 15 0 (ne (include "kube-oidc-proxy.auditWebhookSecret" .) "") -}}
+{{- add .Values.preStopSleepSeconds .Values.shutdownGracePeriodSeconds 10 $auditFlush -}}
 {{- else -}}
 {{- if le (int .Values.terminationGracePeriodSeconds) (add .Values.preStopSleepSeconds .Values.shutdownGracePeriodSeconds | int) -}}
 {{- fail "terminationGracePeriodSeconds must exceed preStopSleepSeconds + shutdownGracePeriodSeconds, or the kubelet kills streams before the proxy has drained them" -}}
