@@ -7,7 +7,7 @@
  * One deliberate difference: kube-apiserver ignores unknown fields; we refuse them, because a misspelt
  * `userGroup:` or `namespace:` silently widens or narrows what a SIEM receives.
  */
-import { loadYaml } from '@kubernetes/client-node';
+import { clientNode } from '../common/client-node.js';
 import type { RequestInfo } from '../proxy/request-info.js';
 
 export const AUDIT_LEVELS = ['None', 'Metadata', 'Request', 'RequestResponse'] as const;
@@ -167,7 +167,7 @@ function rule(value: unknown, where: string, errors: string[]): PolicyRule | und
 export function parseAuditPolicy(text: string): PolicyParseResult {
   let doc: unknown;
   try {
-    doc = loadYaml<unknown>(text);
+    doc = clientNode().loadYaml<unknown>(text);
   } catch (err) {
     const reason = err instanceof Error ? (err.message.split('\n')[0] ?? 'unreadable') : 'unreadable';
     return { ok: false, errors: [`not valid YAML or JSON: ${reason}`] };

@@ -6,8 +6,8 @@
  * Every problem is returned (the caller prefixes the flag name); none quotes the file's contents, which hold
  * a token or a private key: a YAML error is reported by line only.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { dirname } from 'node:path';
+import { clientNode } from '../common/client-node.js';
 
 export interface WebhookTarget {
   readonly url: URL;
@@ -26,7 +26,7 @@ export type WebhookTargetResult = { readonly ok: true; readonly target: WebhookT
 export type ReadText = (path: string) => string;
 
 export function parseWebhookTarget(text: string, path: string, readText: ReadText): WebhookTargetResult {
-  const kc = new KubeConfig();
+  const kc = new (clientNode().KubeConfig)();
   try {
     kc.loadFromString(text);
     kc.makePathsAbsolute(dirname(path));

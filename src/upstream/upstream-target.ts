@@ -6,9 +6,9 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { clientNode } from '../common/client-node.js';
 import type { UpstreamFlags } from '../config/proxy-config.js';
 
 export const IN_CLUSTER_SECRETS_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -96,16 +96,6 @@ export function resolveInCluster(env: NodeJS.ProcessEnv, secretsDir = IN_CLUSTER
   };
 }
 
-/**
- * @kubernetes/client-node takes about a second to load (its generated API comes with it), half of the
- * proxy's start-up; only reading a kubeconfig file needs it, so the in-cluster and flags-only paths (the
- * Helm chart's) never load it. Node 24 loads the ES module synchronously through require.
- */
-function newKubeConfig(): KubeConfig {
-  const clientNode = createRequire(import.meta.url)('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
-  return new clientNode.KubeConfig();
-}
-
 export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessEnv): ResolveResult {
   const errors: string[] = [];
   const path = flags.kubeconfig ?? env.KUBECONFIG?.split(':').find((p) => p && existsSync(p)) ?? join(homedir(), '.kube', 'config');
@@ -113,7 +103,7 @@ export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessE
   let kc: KubeConfig | undefined;
   if (haveFile) {
     try {
-      kc = newKubeConfig();
+      kc = new (clientNode().KubeConfig)();
       kc.loadFromFile(path);
     } catch (err) {
       errors.push(`--kubeconfig: ${path} is not a valid kubeconfig: ${(err as Error).message}`);
