@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
-import { closeRawUpgrades, rawUpgrade } from './support/upgrade-client.js';
+import { closeRawUpgrades, type RawUpgrade, rawUpgrade } from './support/upgrade-client.js';
 
 let env: Environment;
 let token: string;
@@ -17,6 +17,16 @@ beforeAll(async () => {
 afterEach(closeRawUpgrades);
 afterAll(async () => env?.stop());
 
+/** Keep sending `chunk` every 200 ms, as a slow client would, until the proxy closes the connection. */
+async function trickleUntilClosed(conn: RawUpgrade, chunk: string): Promise<void> {
+  const trickle = setInterval(() => conn.socket.writable && conn.socket.write(chunk), 200);
+  try {
+    await conn.closed;
+  } finally {
+    clearInterval(trickle);
+  }
+}
+
 it('a client trickling a request body is answered 408 and disconnected once --request-read-timeout passes', async () => {
   // /echo answers only once the whole body has arrived, as the API server does.
   const started = Date.now();
@@ -25,12 +35,7 @@ it('a client trickling a request body is answered 408 and disconnected once --re
     env.ca.caPem,
     `POST /echo HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"kind":`,
   );
-  const trickle = setInterval(() => conn.socket.writable && conn.socket.write(' '), 200);
-  try {
-    await conn.closed;
-  } finally {
-    clearInterval(trickle);
-  }
+  await trickleUntilClosed(conn, ' ');
   expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
   const body = JSON.parse(conn.received().slice(conn.received().indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
   expect(body).toMatchObject({ kind: 'Status', code: 408, reason: 'Timeout' });
@@ -43,12 +48,7 @@ it('a client trickling a request body is answered 408 and disconnected once --re
 
 it('a slow-loris client that never finishes its request head is answered 408 and disconnected', async () => {
   const conn = await rawUpgrade(env.proxy.securePort, env.ca.caPem, 'GET /api/v1/pods HTTP/1.1\r\nHost: localhost\r\n');
-  const trickle = setInterval(() => conn.socket.writable && conn.socket.write('X-Slow: 1\r\n'), 200);
-  try {
-    await conn.closed;
-  } finally {
-    clearInterval(trickle);
-  }
+  await trickleUntilClosed(conn, 'X-Slow: 1\r\n');
   expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
 });
 
