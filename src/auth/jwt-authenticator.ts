@@ -5,7 +5,7 @@
 import { compactVerify, errors as joseErrors, type CompactVerifyResult } from 'jose';
 import type { UserInfo } from './user-info.js';
 import { fetchJson } from './https-json.js';
-import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
+import { type CompiledJwtSpec, compileValidatedSpec, type JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
 import { RemoteKeySet } from './remote-key-set.js';
 
 /** A concrete verification key (what jose's key resolver yields). */
@@ -40,12 +40,14 @@ export class JwtAuthenticator {
   private lastError?: string;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly compiled: CompiledJwtSpec;
   private readonly o: Required<Omit<JwtAuthenticatorOptions, 'log' | 'now'>> & Pick<JwtAuthenticatorOptions, 'log' | 'now'>;
 
   constructor(
     readonly spec: JwtAuthenticatorSpec,
     options: JwtAuthenticatorOptions = {},
   ) {
+    this.compiled = compileValidatedSpec(spec);
     this.o = {
       timeoutMs: 10_000,
       maxDocumentBytes: 1024 * 1024,
@@ -146,7 +148,7 @@ export class JwtAuthenticator {
     const kid = decoded.header.kid;
     if (typeof kid === 'string' && !keySet.has(kid)) await keySet.refreshForUnknownKid();
     await this.verifySignature(token, keySet, [alg]);
-    return mapClaims(decoded.claims, this.spec);
+    return mapClaims(decoded.claims, this.compiled);
   }
 
   private async verifySignature(token: string, keySet: RemoteKeySet, algorithms: string[]): Promise<CompactVerifyResult> {

@@ -4,7 +4,8 @@
  * Every message is a log detail; the client only ever sees 401 Unauthorized.
  */
 import type { UserInfo } from './user-info.js';
-import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
+import { type CelResultType, type CelVariable, celErrorText, claimsActivation } from './cel-expressions.js';
+import { type CompiledJwtSpec, expressionOf, type JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
 
 /**
  * Tokens larger than this are refused before any parsing. It matches the secure listener's 64 KiB header
@@ -114,39 +115,117 @@ function jsonType(v: unknown): string {
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
-/** Map verified claims to a user exactly as kube-apiserver's claim mappings do (username → groups → uid → extra → rules). */
-export function mapClaims(claims: Record<string, unknown>, spec: JwtAuthenticatorSpec): UserInfo {
-  const { username: usernameMapping, groups: groupsMapping, uid: uidMapping } = spec.claimMappings;
-  const rawUsername = stringClaim(claims, usernameMapping.claim, 'parse username claims');
-  if (usernameMapping.claim === 'email' && claims.email_verified !== undefined) {
+function evaluate(compiled: CompiledJwtSpec, variable: CelVariable, type: CelResultType, source: string, activation: Record<string, unknown>, context: string): unknown {
+  try {
+    return expressionOf(compiled, variable, type, source).evaluate(activation);
+  } catch (err) {
+    throw new TokenError(`oidc: ${context}: expression '${source}' resulted in error: ${celErrorText(err)}`);
+  }
+}
+
+/** A CEL groups/extra value: a string or a list of strings; "", [] and null mean "absent", "" inside a list is dropped. */
+function stringList(value: unknown, context: string, what: string): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === 'string') return value === '' ? [] : [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return (value as string[]).filter((v) => v !== '');
+  throw new TokenError(`oidc: ${context}: ${what} must return a string or a list of strings`);
+}
+
+function mapUsername(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string {
+  const mapping = compiled.spec.claimMappings.username;
+  if ('expression' in mapping) {
+    const value = evaluate(compiled, 'claims', 'string', mapping.expression, activation(), 'error evaluating username claim expression');
+    if (typeof value !== 'string') throw new TokenError('oidc: error evaluating username claim expression: username claim expression must return a string');
+    if (value === '') throw new TokenError('oidc: empty username via CEL expression is not allowed');
+    return value;
+  }
+  const raw = stringClaim(claims, mapping.claim, 'parse username claims');
+  if (mapping.claim === 'email' && claims.email_verified !== undefined) {
     if (typeof claims.email_verified !== 'boolean') {
       throw new TokenError(`oidc: parse 'email_verified' claim: json: cannot unmarshal ${jsonType(claims.email_verified)} into Go value of type bool`);
     }
     if (!claims.email_verified) throw new TokenError('oidc: email not verified');
   }
+  return mapping.prefix + raw;
+}
 
+function mapGroups(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string[] {
+  const mapping = compiled.spec.claimMappings.groups;
+  if (!mapping) return [];
+  const context = 'error evaluating group claim expression';
+  if ('expression' in mapping) return stringList(evaluate(compiled, 'claims', 'string-or-list', mapping.expression, activation(), context), context, 'group claim expression');
+  const v = claims[mapping.claim];
   let groups: string[] = [];
-  if (groupsMapping) {
-    const v = claims[groupsMapping.claim];
-    if (typeof v === 'string') groups = [v];
-    else if (Array.isArray(v) && v.every((g) => typeof g === 'string')) groups = v as string[];
-    else if (v !== undefined && v !== null) {
-      throw new TokenError(`oidc: parse groups claim "${groupsMapping.claim}": json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
-    }
-    groups = groups.map((g) => groupsMapping.prefix + g);
+  if (typeof v === 'string') groups = [v];
+  else if (Array.isArray(v) && v.every((g) => typeof g === 'string')) groups = v as string[];
+  else if (v !== undefined && v !== null) {
+    throw new TokenError(`oidc: parse groups claim "${mapping.claim}": json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
   }
+  return groups.map((g) => mapping.prefix + g);
+}
 
-  const uid = uidMapping ? stringClaim(claims, uidMapping.claim, 'parse uid claim') : undefined;
+function mapUid(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string | undefined {
+  const mapping = compiled.spec.claimMappings.uid;
+  if (!mapping) return undefined;
+  if ('claim' in mapping) return stringClaim(claims, mapping.claim, 'parse uid claim');
+  const value = evaluate(compiled, 'claims', 'string', mapping.expression, activation(), 'error evaluating uid claim expression');
+  if (typeof value !== 'string') throw new TokenError('oidc: error evaluating uid claim expression: uid claim expression must return a string');
+  return value;
+}
 
+function mapExtra(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): Record<string, string[]> {
   const extra: Record<string, string[]> = {};
+  const context = 'error evaluating extra claim expression';
+  for (const { key, valueExpression } of compiled.spec.claimMappings.extra ?? []) {
+    const values = stringList(evaluate(compiled, 'claims', 'string-or-list', valueExpression, activation(), context), context, 'extra mapping expression');
+    if (values.length > 0) extra[key] = values; // an empty value omits the key (vector 92)
+  }
+  // kube-apiserver records the token's jti as the credential id (vector 94); a non-string jti is ignored.
   if (typeof claims.jti === 'string' && claims.jti !== '') extra[CREDENTIAL_ID_EXTRA] = [`JTI=${claims.jti}`];
+  return extra;
+}
 
-  for (const rule of spec.claimValidationRules) {
+function checkClaimRules(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): void {
+  // Legacy required claims first, then CEL rules (oidc.go: 917-947).
+  for (const rule of compiled.spec.claimValidationRules) {
+    if (!('claim' in rule)) continue;
     const v = claims[rule.claim];
     if (v === undefined) throw new TokenError(`oidc: required claim ${rule.claim} not present in ID token`);
     if (typeof v !== 'string') throw new TokenError(`oidc: parse claim ${rule.claim}: json: cannot unmarshal ${jsonType(v)} into Go value of type string`);
     if (v !== rule.requiredValue) throw new TokenError(`oidc: required claim ${rule.claim} value does not match. Got = ${v}, want = ${rule.requiredValue}`);
   }
+  const context = 'error evaluating claim validation expression';
+  for (const rule of compiled.spec.claimValidationRules) {
+    if (!('expression' in rule)) continue;
+    if (evaluate(compiled, 'claims', 'bool', rule.expression, activation(), context) !== true) {
+      throw new TokenError(`oidc: ${context}: validation expression '${rule.expression}' failed: ${rule.message ?? ''}`);
+    }
+  }
+}
 
-  return { username: usernameMapping.prefix + rawUsername, ...(uid !== undefined ? { uid } : {}), groups, extra };
+function checkUserRules(user: UserInfo, compiled: CompiledJwtSpec): void {
+  const context = 'error evaluating user info validation rule';
+  const activation = { user: { username: user.username, uid: user.uid ?? '', groups: [...user.groups], extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) } };
+  for (const rule of compiled.spec.userValidationRules ?? []) {
+    if (evaluate(compiled, 'user', 'bool', rule.expression, activation, context) !== true) {
+      throw new TokenError(`oidc: ${context}: validation expression '${rule.expression}' failed: ${rule.message ?? ''}`);
+    }
+  }
+}
+
+/**
+ * Map verified claims to a user exactly as kube-apiserver's claim mappings do, in its order: username →
+ * groups → uid → extra → required claims → CEL claim rules → user rules (oidc.go: 895-969).
+ */
+export function mapClaims(claims: Record<string, unknown>, compiled: CompiledJwtSpec): UserInfo {
+  let cached: Record<string, unknown> | undefined;
+  const activation = (): Record<string, unknown> => (cached ??= { claims: claimsActivation(claims) });
+  const username = mapUsername(claims, compiled, activation);
+  const groups = mapGroups(claims, compiled, activation);
+  const uid = mapUid(claims, compiled, activation);
+  const extra = mapExtra(claims, compiled, activation);
+  checkClaimRules(claims, compiled, activation);
+  const user: UserInfo = { username, ...(uid !== undefined ? { uid } : {}), groups, extra };
+  checkUserRules(user, compiled);
+  return user;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { JwtAuthenticatorSpec } from '../../../src/auth/jwt-authenticator-spec.js';
+import { compileValidatedSpec, type JwtAuthenticatorSpec } from '../../../src/auth/jwt-authenticator-spec.js';
 import { checkStandardClaims, decodeCompact, mapClaims, unverifiedIssuer } from '../../../src/auth/token-claims.js';
 
 const ISSUER = 'https://auth.example.com';
@@ -88,7 +88,7 @@ describe('mapClaims', () => {
     ['credential-id from jti (vector 94)', spec(), { username: 'j', jti: '1234' }, { username: 'prefix:j', groups: [], extra: { 'authentication.kubernetes.io/credential-id': ['JTI=1234'] } }],
     ['no credential-id from a numeric jti (vector 94)', spec(), { username: 'j', jti: 1234 }, { username: 'prefix:j', groups: [], extra: {} }],
   ])('maps %s', (_name, s, claims, user) => {
-    expect(mapClaims(claims, s)).toEqual(user);
+    expect(mapClaims(claims, compileValidatedSpec(s))).toEqual(user);
   });
 
   const rules = spec({}, { claimValidationRules: [{ claim: 'hd', requiredValue: 'example.com' }, { claim: 'sub', requiredValue: 'test' }] });
@@ -104,10 +104,10 @@ describe('mapClaims', () => {
     ['a non-string required claim (vector 83)', rules, { username: 'j', hd: 123, sub: 'test' }, 'oidc: parse claim hd: json: cannot unmarshal number into Go value of type string'],
     ['a missing uid claim (vector 89)', spec({ uid: { claim: 'uid' } }), { username: 'j' }, 'oidc: parse uid claim "uid": claim not present'],
   ])('refuses %s', (_name, s, claims, message) => {
-    expect(() => mapClaims(claims, s)).toThrow(message);
+    expect(() => mapClaims(claims, compileValidatedSpec(s))).toThrow(message);
   });
 
   it('accepts required claims that are present and equal (vector 80)', () => {
-    expect(mapClaims({ username: 'j', hd: 'example.com', sub: 'test' }, rules).username).toBe('prefix:j');
+    expect(mapClaims({ username: 'j', hd: 'example.com', sub: 'test' }, compileValidatedSpec(rules)).username).toBe('prefix:j');
   });
 });
