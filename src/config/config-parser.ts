@@ -10,7 +10,9 @@ import { discoveryConfigFromFlags } from './discovery-settings.js';
 import { FLAG_DEFINITIONS, type FlagDefinition, type FlagNameOfType } from './flag-definitions.js';
 import { type GoParse, parseGoDuration } from './go-values.js';
 import { oidcConfigFromFlags } from './oidc-settings.js';
-import type { ImpersonationConfig, OidcConfig, OpsConfig, ProxyConfig, UpstreamFlags } from './proxy-config.js';
+import { legacyFlagsToSpec } from '../auth/jwt-authenticator-spec.js';
+import { configHash, parseAuthenticationConfig } from './authentication-config.js';
+import type { AuthenticationConfig, ImpersonationConfig, OidcConfig, OpsConfig, ProxyConfig, UpstreamFlags } from './proxy-config.js';
 import { checkPort, servingConfigFromFlags } from './serving-settings.js';
 
 export type { ConfigEnvironment } from './config-context.js';
@@ -38,11 +40,34 @@ export function parseRequestTimeout(text: string): GoParse<number> {
 }
 
 /**
- * Where identities come from. Today only the --oidc-* flags; --authentication-config will be the
- * alternative (kube-apiserver: "authentication-config file and oidc-* flags are mutually exclusive").
+ * Where identities come from: the --oidc-* flags, turned into one JwtAuthenticatorSpec, or an
+ * --authentication-config file with one or more (kube-apiserver: "authentication-config file and oidc-*
+ * flags are mutually exclusive").
  */
-function authenticationFromFlags(ctx: ConfigContext): OidcConfig {
-  return oidcConfigFromFlags(ctx);
+function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig; authentication: AuthenticationConfig } {
+  const { flags } = ctx;
+  const file = flags.string('authentication-config');
+  const reloadIntervalMs = flags.duration('authentication-config-reload-interval');
+  if (reloadIntervalMs < 0) ctx.error('--authentication-config-reload-interval must not be negative');
+  const requireAllIssuers = flags.bool('readiness-require-all-issuers');
+  if (file === '') {
+    if (flags.isSet('authentication-config-reload-interval')) ctx.warn('--authentication-config-reload-interval has no effect without --authentication-config');
+    const oidc = oidcConfigFromFlags(ctx);
+    const spec = legacyFlagsToSpec(oidc);
+    return { oidc, authentication: { source: 'flags', jwt: [spec], hash: configHash(JSON.stringify(spec)), reloadIntervalMs: 0, requireAllIssuers } };
+  }
+  const oidcFlags = [...flags.changed].filter((name) => name.startsWith('oidc-') && !name.startsWith('oidc-discovery-'));
+  if (oidcFlags.length > 0) ctx.error(`authentication-config file and oidc-* flags are mutually exclusive (also given: ${oidcFlags.map((f) => `--${f}`).join(', ')})`);
+  const text = ctx.readFile('authentication-config', file);
+  const empty: AuthenticationConfig = { source: 'file', file, jwt: [], hash: '', reloadIntervalMs, requireAllIssuers };
+  if (text === undefined) return { authentication: empty };
+  const result = parseAuthenticationConfig(text);
+  for (const warning of result.warnings) ctx.warn(`--authentication-config: ${file}: ${warning}`);
+  if (!result.ok) {
+    for (const error of result.errors) ctx.error(`--authentication-config: ${file}: ${error}`);
+    return { authentication: empty };
+  }
+  return { authentication: { ...empty, jwt: result.config.jwt, hash: result.config.hash } };
 }
 
 const CLIENT_STRING_FLAGS = [
@@ -152,7 +177,7 @@ export function parseConfig(argv: readonly string[], env: ConfigEnvironment = NO
   const ctx = new ConfigContext(flags, env);
   for (const error of flags.errors) ctx.error(error);
   warnIgnored(ctx);
-  const oidc = authenticationFromFlags(ctx);
+  const { oidc, authentication } = authenticationFromFlags(ctx);
   const serving = servingConfigFromFlags(ctx);
   const upstream = upstreamFromFlags(ctx);
   const impersonation = impersonationFromFlags(ctx);
@@ -163,5 +188,5 @@ export function parseConfig(argv: readonly string[], env: ConfigEnvironment = NO
   const errors = redactSecrets(ctx.errors, flags);
   const warnings = redactSecrets(ctx.warnings, flags);
   if (errors.length > 0) return { action: 'run', errors, warnings };
-  return { action: 'run', config: deepFreeze({ oidc, serving, upstream, impersonation, ops, ...(discovery ? { discovery } : {}), ...(audit ? { audit } : {}) }), errors, warnings };
+  return { action: 'run', config: deepFreeze({ ...(oidc ? { oidc } : {}), authentication, serving, upstream, impersonation, ops, ...(discovery ? { discovery } : {}), ...(audit ? { audit } : {}) }), errors, warnings };
 }

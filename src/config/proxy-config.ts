@@ -34,6 +34,8 @@ export interface OidcConfig {
   readonly requiredClaims: ReadonlyArray<{ readonly claim: string; readonly value: string }>;
 }
 
+import type { JwtAuthenticatorSpec } from '../auth/jwt-authenticator-spec.js';
+
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
 export interface ServingConfig {
@@ -137,8 +139,24 @@ export interface AuditConfig {
   };
 }
 
+/** Where identities come from: the --oidc-* flags (one authenticator) or an --authentication-config file. */
+export interface AuthenticationConfig {
+  readonly source: 'flags' | 'file';
+  /** The --authentication-config path (source 'file'). */
+  readonly file?: string;
+  /** The authenticators in force at boot; with a file, later versions replace them (AuthenticatorRegistry). */
+  readonly jwt: readonly JwtAuthenticatorSpec[];
+  /** sha256 prefix of the file (source 'file'), or of the flag-derived spec. */
+  readonly hash: string;
+  /** 0 = never re-read. */
+  readonly reloadIntervalMs: number;
+  readonly requireAllIssuers: boolean;
+}
+
 export interface ProxyConfig {
-  readonly oidc: OidcConfig;
+  /** The --oidc-* flags as given; absent with --authentication-config. */
+  readonly oidc?: OidcConfig;
+  readonly authentication: AuthenticationConfig;
   readonly serving: ServingConfig;
   readonly upstream: UpstreamFlags;
   readonly impersonation: ImpersonationConfig;

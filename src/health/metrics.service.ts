@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Status code → class label; a closed set so label cardinality stays bounded. */
@@ -84,7 +85,38 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(auth: OidcAuthenticatorService) {
+    // Which authentication configuration is in force (one series at a time: the label is bounded).
+    new Gauge({
+      name: 'kube_oidc_proxy_authentication_config_info',
+      help: 'The authentication configuration in force, by the first 16 hex digits of its sha256; always 1.',
+      labelNames: ['hash'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.set({ hash: auth.activeHash }, 1);
+      },
+    });
+    new Counter({
+      name: 'kube_oidc_proxy_authentication_config_reloads_total',
+      help: 'Changed versions of the --authentication-config file seen while running, by outcome (applied or rejected).',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [outcome, count] of Object.entries(auth.reloads)) this.inc({ outcome }, count);
+      },
+    });
+    new Gauge({
+      name: 'kube_oidc_proxy_issuer_ready',
+      help: 'Whether an issuer has its signing keys loaded (1) or not (0), by position in the configuration.',
+      labelNames: ['index'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        auth.issuerStatus().forEach((status, index) => this.set({ index: String(index) }, status.state === 'ready' ? 1 : 0));
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'kube_oidc_proxy_' });
   }
 

@@ -225,8 +225,8 @@ describe('parseConfig', () => {
   it('returns a deeply frozen config', () => {
     const config = configOf('--oidc-required-claim=hd=example.com', '--extra-user-headers=a=b');
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.oidc.signingAlgs)).toBe(true);
-    expect(Object.isFrozen(config.oidc.requiredClaims[0])).toBe(true);
+    expect(Object.isFrozen(config.oidc!.signingAlgs)).toBe(true);
+    expect(Object.isFrozen(config.oidc!.requiredClaims[0])).toBe(true);
     expect(Object.isFrozen(config.impersonation.extraUserHeaders[0])).toBe(true);
   });
 
@@ -275,7 +275,7 @@ describe('parseConfig', () => {
   });
 
   it('an empty --oidc-signing-algs means RS256, as in go-oidc', () => {
-    expect(configOf('--oidc-signing-algs=').oidc.signingAlgs).toEqual(['RS256']);
+    expect(configOf('--oidc-signing-algs=').oidc!.signingAlgs).toEqual(['RS256']);
   });
 });
 
@@ -289,7 +289,7 @@ describe('the username prefix from legacy flags (kube-apiserver, vectors 50–53
     ['52: prefix "-" with claim email', ['--oidc-username-claim=email', '--oidc-username-prefix=-'], ''],
     ['53: prefix "oidc:" with claim email', ['--oidc-username-claim=email', '--oidc-username-prefix=oidc:'], 'oidc:'],
   ])('vector %s gives %j', (_vector, argv, prefix) => {
-    expect(configOf(...argv).oidc.usernamePrefix).toBe(prefix);
+    expect(configOf(...argv).oidc!.usernamePrefix).toBe(prefix);
   });
 
   it('warns loudly when the prefix comes from the default, since jetstack added none', () => {
