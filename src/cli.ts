@@ -8,6 +8,18 @@ import { renderHelp, renderVersion } from './config/help-text.js';
 import { resolveUpstreamTarget } from './upstream/upstream-target.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'check-token') {
+    const { runCheckToken } = await import('./check-token.js');
+    return runCheckToken(argv.slice(1), {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      readStdin: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    });
+  }
   const parsed = parseConfig(argv);
   if (parsed.action === 'help') {
     process.stdout.write(renderHelp());

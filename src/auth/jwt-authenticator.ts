@@ -10,7 +10,7 @@ import { RemoteKeySet } from './remote-key-set.js';
 
 /** A concrete verification key (what jose's key resolver yields). */
 type VerifyKey = Exclude<Parameters<typeof compactVerify>[1], (...args: never[]) => unknown>;
-import { checkStandardClaims, type DecodedToken, mapClaims, TokenError } from './token-claims.js';
+import { checkStandardClaims, type DecodedToken, mapClaims, standardClaimProblems, TokenError } from './token-claims.js';
 
 export interface JwtAuthenticatorOptions {
   readonly timeoutMs?: number;
@@ -149,6 +149,33 @@ export class JwtAuthenticator {
     if (typeof kid === 'string' && !keySet.has(kid)) await keySet.refreshForUnknownKid();
     await this.verifySignature(token, keySet, [alg]);
     return mapClaims(decoded.claims, this.compiled);
+  }
+
+  /**
+   * Every reason a token is refused, for `check-token`: the standard claims, the algorithm, the signature
+   * and the mappings are each checked on their own (the server stops at the first), so one run shows all.
+   */
+  async diagnose(token: string, decoded: DecodedToken): Promise<{ user?: UserInfo; reasons: string[] }> {
+    const keySet = this.keySet;
+    if (!keySet?.loaded) return { reasons: [`oidc: authenticator for issuer "${this.issuer}" is not initialized: ${this.lastError ?? 'signing keys not loaded'}`] };
+    const reasons: string[] = [];
+    const attempt = async <T>(step: () => T | Promise<T>): Promise<T | undefined> => {
+      try {
+        return await step();
+      } catch (err) {
+        reasons.push((err as Error).message);
+        return undefined;
+      }
+    };
+    reasons.push(...standardClaimProblems(decoded, this.spec, (this.o.now ?? Date.now)()));
+    const alg = decoded.header.alg;
+    if (typeof alg !== 'string' || !this.spec.signingAlgs.includes(alg as never)) {
+      reasons.push(`oidc: verify token: oidc: id token signed with unsupported algorithm, expected [${this.spec.signingAlgs.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`);
+    } else {
+      await attempt(() => this.verifySignature(token, keySet, [alg]));
+    }
+    const user = await attempt(() => mapClaims(decoded.claims, this.compiled));
+    return reasons.length === 0 && user ? { user, reasons } : { reasons };
   }
 
   private async verifySignature(token: string, keySet: RemoteKeySet, algorithms: string[]): Promise<CompactVerifyResult> {

@@ -80,26 +80,43 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
 
 /** go-oidc's claim checks: issuer, audience, exp (no leeway), nbf (60 s leeway); `iat` is parsed, never compared. */
 export function checkStandardClaims(decoded: DecodedToken, spec: JwtAuthenticatorSpec, nowMs: number): void {
+  const [first] = standardClaimProblems(decoded, spec, nowMs);
+  if (first !== undefined) throw new TokenError(first);
+}
+
+/** Every standard-claim problem, in go-oidc's order (the server reports the first; check-token all). */
+export function standardClaimProblems(decoded: DecodedToken, spec: JwtAuthenticatorSpec, nowMs: number): string[] {
   const { claims } = decoded;
-  const exp = numericClaim(claims, 'exp');
-  const nbf = numericClaim(claims, 'nbf');
-  numericClaim(claims, 'iat');
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const exp = attempt(() => numericClaim(claims, 'exp'));
+  const nbf = attempt(() => numericClaim(claims, 'nbf'));
+  attempt(() => numericClaim(claims, 'iat'));
+  if (problems.length > 0) return problems; // unparseable claims: go-oidc stops here
   if (unverifiedIssuer(decoded) !== spec.issuer.url) {
-    throw new TokenError(`oidc: verify token: oidc: id token issued by a different provider, expected "${spec.issuer.url}" got "${String(claims.iss)}"`);
+    problems.push(`oidc: verify token: oidc: id token issued by a different provider, expected "${spec.issuer.url}" got "${String(claims.iss)}"`);
   }
-  const got = audiences(claims.aud);
-  if (!spec.issuer.audiences.some((a) => got.includes(a))) {
+  const got = attempt(() => audiences(claims.aud));
+  if (got && !spec.issuer.audiences.some((a) => got.includes(a))) {
     const expected =
       spec.issuer.audiences.length === 1
         ? `expected audience "${spec.issuer.audiences[0]}"`
         : `expected audience in [${[...spec.issuer.audiences].sort().map((a) => `"${a}"`).join(' ')}]`;
-    throw new TokenError(`oidc: verify token: oidc: ${expected} got [${got.map((a) => `"${a}"`).join(' ')}]`);
+    problems.push(`oidc: verify token: oidc: ${expected} got [${got.map((a) => `"${a}"`).join(' ')}]`);
   }
   const expMs = (exp ?? 0) * 1000;
-  if (nowMs > expMs) throw new TokenError(`oidc: verify token: oidc: token is expired (Token Expiry: ${goTime(expMs)})`);
+  if (nowMs > expMs) problems.push(`oidc: verify token: oidc: token is expired (Token Expiry: ${goTime(expMs)})`);
   if (nbf !== undefined && nowMs + NBF_LEEWAY_MS < nbf * 1000) {
-    throw new TokenError(`oidc: verify token: oidc: current time ${goTime(nowMs)} before the nbf (not before) time: ${goTime(nbf * 1000)}`);
+    problems.push(`oidc: verify token: oidc: current time ${goTime(nowMs)} before the nbf (not before) time: ${goTime(nbf * 1000)}`);
   }
+  return problems;
 }
 
 function stringClaim(claims: Record<string, unknown>, name: string, context: string): string {

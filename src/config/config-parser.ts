@@ -44,7 +44,7 @@ export function parseRequestTimeout(text: string): GoParse<number> {
  * --authentication-config file with one or more (kube-apiserver: "authentication-config file and oidc-*
  * flags are mutually exclusive").
  */
-function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig; authentication: AuthenticationConfig } {
+export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig; authentication: AuthenticationConfig } {
   const { flags } = ctx;
   const file = flags.string('authentication-config');
   const reloadIntervalMs = flags.duration('authentication-config-reload-interval');
