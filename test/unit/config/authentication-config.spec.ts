@@ -4,7 +4,7 @@
  * (vector 115: mutually exclusive with --oidc-*).
  */
 import { describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseAuthenticationConfig } from '../../../src/config/authentication-config.js';
@@ -181,5 +181,28 @@ describe('--authentication-config on the command line', () => {
         signingAlgs: ['RS256'],
       },
     ]);
+  });
+});
+
+describe('docs/authentication-config.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'authentication-config.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const entries = blocks.filter((b) => b.startsWith('- issuer:'));
+
+  it('has a worked example for Dex, Keycloak, Okta, Entra ID and Google', () => {
+    expect(entries).toHaveLength(5);
+  });
+
+  it.each(entries.map((entry) => [entry.split('\n')[1]!.trim(), entry]))('example %s is a valid authenticator', (_url, entry) => {
+    const result = parseAuthenticationConfig(`apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n${entry}`);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it('its migration example is a valid file once the CA is filled in', () => {
+    const migration = blocks.find((b) => b.startsWith('apiVersion:'))!;
+    const pem = createTestCa().caPem.trim().split('\n').map((l) => `      ${l}`).join('\n');
+    const text = migration.replace(/ {6}-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/, pem);
+    const result = parseAuthenticationConfig(text);
+    expect(result.ok ? [] : result.errors).toEqual([]);
   });
 });
