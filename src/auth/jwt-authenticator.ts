@@ -118,6 +118,7 @@ export class JwtAuthenticator {
       this.schedule(() => void this.periodicRefresh(), this.o.refreshIntervalMs);
     } catch (err) {
       this.lastError = (err as Error).message;
+      this.state = 'failed'; // until a retry succeeds; /ready shows lastError with it
       this.o.log?.('warn', `oidc: authenticator for issuer "${this.issuer}" is not healthy: ${this.lastError}; retrying in ${backoffMs} ms`);
       this.schedule(() => void this.discover(Math.min(backoffMs * 2, this.o.retryMaxMs)), backoffMs);
     }
