@@ -106,7 +106,7 @@ beforeAll(async () => {
 }, 120_000);
 
 it('the values matrix covers the features the chart offers', () => {
-  expect(ciFiles.map(ciName)).toEqual(['cert-manager', 'existing-secret', 'full-featured', 'minimal']);
+  expect(ciFiles.map(ciName)).toEqual(['cert-manager', 'existing-secret', 'full-featured', 'minimal', 'multi-issuer']);
 });
 
 it("the chart's appVersion is the package version", () => {
@@ -356,6 +356,29 @@ describe('TLS', () => {
   });
 });
 
+describe('authentication config', () => {
+  const file = 'multi-issuer-values.yaml';
+
+  it('is a ConfigMap mounted as a directory where --authentication-config points, with no --oidc-* flag', () => {
+    const config = loadYaml(named(file, 'ConfigMap', '-authentication-config').data['config.yaml']) as { kind: string; jwt: unknown[] };
+    expect(config).toMatchObject({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AuthenticationConfiguration' });
+    expect(config.jwt).toHaveLength(2);
+    expect(flagValues(file, 'authentication-config')).toEqual(['/etc/kube-oidc-proxy/authentication/config.yaml']);
+    expect(flagValues(file, 'authentication-config-reload-interval')).toEqual(['30s']);
+    expect(args(file)).toContain('--readiness-require-all-issuers');
+    expect(args(file).filter((a) => a.startsWith('--oidc-'))).toEqual([]);
+    // No subPath: a subPath mount never sees ConfigMap updates, and the proxy reloads the file on its own.
+    const mount = container(file).volumeMounts.find((m: { name: string }) => m.name === 'authentication-config');
+    expect(mount).toEqual({ name: 'authentication-config', mountPath: '/etc/kube-oidc-proxy/authentication', readOnly: true });
+    expect(one(file, 'Deployment').spec.template.metadata.annotations['checksum/authentication-config']).toBeUndefined();
+  });
+
+  it('is not rendered with the oidc.* values', () => {
+    expect(flagValues('minimal-values.yaml', 'authentication-config')).toEqual([]);
+    expect(manifestsOf('minimal-values.yaml').filter((m) => m.metadata.name.includes('authentication-config'))).toEqual([]);
+  });
+});
+
 describe('audit', () => {
   const volumeOf = (file: string, name: string) => one(file, 'Deployment').spec.template.spec.volumes.find((v: { name: string }) => v.name === name);
   const mountOf = (file: string, name: string) => container(file).volumeMounts.find((m: { name: string }) => m.name === name);
@@ -437,7 +460,7 @@ describe('optional objects appear exactly when enabled', () => {
     ['HorizontalPodAutoscaler', ['full-featured']],
     ['NetworkPolicy', ['full-featured']],
     ['ServiceMonitor', ['full-featured']],
-    ['PodDisruptionBudget', ['full-featured', 'minimal']],
+    ['PodDisruptionBudget', ['full-featured', 'minimal', 'multi-issuer']],
   ])('%s: %j', (kind, expected) => {
     expect(ciFiles.filter((f) => find(f, kind).length > 0).map(ciName)).toEqual(expected);
   });
@@ -482,6 +505,12 @@ describe('bad values are refused before anything is rendered', () => {
     ['a symmetric signing algorithm', ['--set', 'oidc.signingAlgs={HS256}'], /signingAlgs/],
   ])('%s', async (_what, extra, message) => {
     expect(await refused(extra)).toMatch(message);
+  });
+
+  it('an authentication config together with oidc.issuerUrl', async () => {
+    expect(await refused(['--set', 'authenticationConfig.kind=AuthenticationConfiguration', '--set', 'authenticationConfig.jwt[0].issuer.url=https://x.example.com'])).toContain(
+      'authenticationConfig and oidc.issuerUrl/oidc.clientId are mutually exclusive',
+    );
   });
 
   it('a discovery port that collides with the https or ops port', async () => {

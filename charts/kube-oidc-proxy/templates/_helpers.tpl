@@ -91,6 +91,13 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{/* Every flag the proxy starts with, one per line. Only flags listed in docs/flags.md. */}}
 {{- define "kube-oidc-proxy.args" -}}
 {{- $oidc := .Values.oidc -}}
+{{- if .Values.authenticationConfig }}
+{{- if or $oidc.issuerUrl $oidc.clientId }}
+{{- fail "authenticationConfig and oidc.issuerUrl/oidc.clientId are mutually exclusive: move the issuer into authenticationConfig.jwt" }}
+{{- end }}
+- "--authentication-config=/etc/kube-oidc-proxy/authentication/config.yaml"
+- {{ printf "--authentication-config-reload-interval=%s" (toString .Values.authentication.reloadInterval) | quote }}
+{{- else }}
 - {{ printf "--oidc-issuer-url=%s" (required "oidc.issuerUrl is required" $oidc.issuerUrl | toString) | quote }}
 - {{ printf "--oidc-client-id=%s" (required "oidc.clientId is required" $oidc.clientId | toString) | quote }}
 {{- if $oidc.caPEM }}
@@ -112,6 +119,10 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{- /* jetstack#194: the jetstack chart rendered these into --oidc-signing-algs. One flag per claim. */}}
 {{- range $claim, $value := $oidc.requiredClaims }}
 - {{ printf "--oidc-required-claim=%s=%s" (toString $claim) (toString $value) | quote }}
+{{- end }}
+{{- end }}
+{{- if .Values.authentication.requireAllIssuers }}
+- "--readiness-require-all-issuers"
 {{- end }}
 - "--secure-port=6443"
 - "--tls-cert-file=/etc/kube-oidc-proxy/tls/tls.crt"
