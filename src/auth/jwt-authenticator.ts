@@ -2,14 +2,10 @@
  * One issuer: OIDC discovery (retried with backoff while the issuer is down), its key set, and full
  * verification of tokens whose unverified `iss` selected it.
  */
-import { compactVerify, errors as joseErrors, type CompactVerifyResult } from 'jose';
 import type { UserInfo } from './user-info.js';
-import { fetchJson } from './https-json.js';
+import { DistributedClaimResolver } from './distributed-claims.js';
 import { type CompiledJwtSpec, compileValidatedSpec, type JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
 import { RemoteKeySet } from './remote-key-set.js';
-
-/** A concrete verification key (what jose's key resolver yields). */
-type VerifyKey = Exclude<Parameters<typeof compactVerify>[1], (...args: never[]) => unknown>;
 import { checkStandardClaims, type DecodedToken, mapClaims, standardClaimProblems, TokenError } from './token-claims.js';
 
 export interface JwtAuthenticatorOptions {
@@ -41,6 +37,8 @@ export class JwtAuthenticator {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly compiled: CompiledJwtSpec;
+  /** Present when groups are mapped from a claim: that claim may be distributed (vectors 67–79). */
+  private readonly distributed?: DistributedClaimResolver;
   private readonly o: Required<Omit<JwtAuthenticatorOptions, 'log' | 'now'>> & Pick<JwtAuthenticatorOptions, 'log' | 'now'>;
 
   constructor(
@@ -57,6 +55,26 @@ export class JwtAuthenticator {
       retryMaxMs: 10_000,
       ...options,
     };
+    const groups = spec.claimMappings.groups;
+    if (groups && 'claim' in groups) {
+      this.distributed = new DistributedClaimResolver({
+        claim: groups.claim,
+        issuer: spec.issuer.url,
+        audiences: spec.issuer.audiences,
+        signingAlgs: spec.signingAlgs,
+        ownKeys: () => (this.keySet?.loaded ? this.keySet : undefined),
+        ...(spec.issuer.certificateAuthority ? { ca: spec.issuer.certificateAuthority } : {}),
+        timeoutMs: this.o.timeoutMs,
+        maxBytes: this.o.maxDocumentBytes,
+        cooldownMs: this.o.unknownKidCooldownMs,
+        ...(this.o.now ? { now: this.o.now } : {}),
+      });
+    }
+  }
+
+  /** Distributed-claim endpoint GETs made so far. */
+  get distributedClaimFetches(): number {
+    return this.distributed?.fetches ?? 0;
   }
 
   get issuer(): string {
@@ -93,24 +111,16 @@ export class JwtAuthenticator {
   }
 
   private async discover(backoffMs: number): Promise<void> {
-    const base = this.spec.issuer.discoveryURL ?? `${this.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     const ca = this.spec.issuer.certificateAuthority;
     try {
-      const { body } = await fetchJson(base, { ...(ca ? { ca } : {}), timeoutMs: this.o.timeoutMs, maxBytes: this.o.maxDocumentBytes });
-      const doc = body as { issuer?: unknown; jwks_uri?: unknown };
-      if (doc.issuer !== this.issuer) {
-        throw new Error(`oidc: issuer did not match the issuer returned by provider, expected "${this.issuer}" got "${String(doc.issuer)}"`);
-      }
-      if (typeof doc.jwks_uri !== 'string' || !doc.jwks_uri.startsWith('https://')) throw new Error('oidc: discovery document has no https jwks_uri');
-      const keySet = new RemoteKeySet({
-        jwksUri: doc.jwks_uri,
+      const keySet = await RemoteKeySet.discover(this.issuer, {
+        ...(this.spec.issuer.discoveryURL ? { discoveryURL: this.spec.issuer.discoveryURL } : {}),
         ...(ca ? { ca } : {}),
         timeoutMs: this.o.timeoutMs,
         maxBytes: this.o.maxDocumentBytes,
         cooldownMs: this.o.unknownKidCooldownMs,
         ...(this.o.now ? { now: this.o.now } : {}),
       });
-      await keySet.refresh();
       this.keySet = keySet;
       this.state = 'ready';
       this.lastError = undefined;
@@ -146,10 +156,9 @@ export class JwtAuthenticator {
     if (typeof alg !== 'string' || !this.spec.signingAlgs.includes(alg as never)) {
       throw new TokenError(`oidc: verify token: oidc: id token signed with unsupported algorithm, expected [${this.spec.signingAlgs.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`);
     }
-    const kid = decoded.header.kid;
-    if (typeof kid === 'string' && !keySet.has(kid)) await keySet.refreshForUnknownKid();
-    await this.verifySignature(token, keySet, [alg]);
-    return mapClaims(decoded.claims, this.compiled);
+    await this.verifySignature(token, decoded, keySet, alg);
+    const claims = this.distributed ? await this.distributed.expand(decoded.claims) : decoded.claims;
+    return mapClaims(claims, this.compiled);
   }
 
   /**
@@ -173,30 +182,20 @@ export class JwtAuthenticator {
     if (typeof alg !== 'string' || !this.spec.signingAlgs.includes(alg as never)) {
       reasons.push(`oidc: verify token: oidc: id token signed with unsupported algorithm, expected [${this.spec.signingAlgs.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`);
     } else {
-      await attempt(() => this.verifySignature(token, keySet, [alg]));
+      await attempt(() => this.verifySignature(token, decoded, keySet, alg));
     }
-    const user = await attempt(() => mapClaims(decoded.claims, this.compiled));
+    // Only a token that verified may make the proxy call the endpoint it names (with its access token).
+    const expand = this.distributed && reasons.length === 0 ? this.distributed : undefined;
+    const claims = (expand ? await attempt(() => expand.expand(decoded.claims)) : undefined) ?? decoded.claims;
+    const user = await attempt(() => mapClaims(claims, this.compiled));
     return reasons.length === 0 && user ? { user, reasons } : { reasons };
   }
 
-  private async verifySignature(token: string, keySet: RemoteKeySet, algorithms: string[]): Promise<CompactVerifyResult> {
-    const resolver = keySet.resolver()!;
+  private async verifySignature(token: string, decoded: DecodedToken, keySet: RemoteKeySet, alg: string): Promise<void> {
     try {
-      return await compactVerify(token, resolver, { algorithms });
+      await keySet.verify(token, decoded.header.kid, [alg]);
     } catch (err) {
-      // A token without `kid` may match several keys: try each (vector 36).
-      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
-        for await (const key of err as unknown as AsyncIterable<VerifyKey>) {
-          try {
-            return await compactVerify(token, key, { algorithms });
-          } catch {
-            // next key
-          }
-        }
-        throw new TokenError('oidc: verify token: failed to verify signature: failed to verify id token signature');
-      }
-      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new TokenError('oidc: verify token: failed to verify signature: no keys matches jwk keyid');
-      throw new TokenError(`oidc: verify token: failed to verify signature: ${(err as Error).message}`);
+      throw new TokenError(`oidc: verify token: ${(err as Error).message}`);
     }
   }
 }

@@ -5,8 +5,22 @@
  * opposite problem). Concurrent refreshes are collapsed into one. A bad or oversized JWKS is refused and
  * the previous keys stay in force.
  */
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { compactVerify, createLocalJWKSet, errors as joseErrors, type CompactVerifyResult, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { fetchJson } from './https-json.js';
+import { TokenError } from './token-claims.js';
+
+/** A concrete verification key (what jose's key resolver yields). */
+type VerifyKey = Exclude<Parameters<typeof compactVerify>[1], (...args: never[]) => unknown>;
+
+export interface DiscoveryOptions {
+  /** Defaults to `<issuer>/.well-known/openid-configuration`. */
+  readonly discoveryURL?: string;
+  readonly ca?: string;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly cooldownMs: number;
+  readonly now?: () => number;
+}
 
 export interface KeySetOptions {
   readonly jwksUri: string;
@@ -37,6 +51,30 @@ export class RemoteKeySet {
   fetches = 0;
 
   constructor(private readonly opts: KeySetOptions) {}
+
+  /**
+   * OIDC discovery for an issuer, then its first JWKS fetch. The document must name exactly this issuer
+   * and an https `jwks_uri`; anything else is an error (go-oidc's rules).
+   */
+  static async discover(issuer: string, o: DiscoveryOptions): Promise<RemoteKeySet> {
+    const url = o.discoveryURL ?? `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const { body } = await fetchJson(url, { ...(o.ca ? { ca: o.ca } : {}), timeoutMs: o.timeoutMs, maxBytes: o.maxBytes });
+    const doc = body as { issuer?: unknown; jwks_uri?: unknown };
+    if (doc.issuer !== issuer) {
+      throw new Error(`oidc: issuer did not match the issuer returned by provider, expected "${issuer}" got "${String(doc.issuer)}"`);
+    }
+    if (typeof doc.jwks_uri !== 'string' || !doc.jwks_uri.startsWith('https://')) throw new Error('oidc: discovery document has no https jwks_uri');
+    const keySet = new RemoteKeySet({
+      jwksUri: doc.jwks_uri,
+      ...(o.ca ? { ca: o.ca } : {}),
+      timeoutMs: o.timeoutMs,
+      maxBytes: o.maxBytes,
+      cooldownMs: o.cooldownMs,
+      ...(o.now ? { now: o.now } : {}),
+    });
+    await keySet.refresh();
+    return keySet;
+  }
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
@@ -86,5 +124,32 @@ export class RemoteKeySet {
   /** The jose key resolver for the current keys (undefined until the first successful fetch). */
   resolver(): JWTVerifyGetKey | undefined {
     return this.getKey;
+  }
+
+  /**
+   * Verify a compact JWS against these keys (refetching once, within the cooldown, for an unknown `kid`).
+   * Errors read like go-oidc's `failed to verify signature: …`; the caller adds its context.
+   */
+  async verify(token: string, kid: unknown, algorithms: string[]): Promise<CompactVerifyResult> {
+    if (typeof kid === 'string' && !this.has(kid)) await this.refreshForUnknownKid();
+    const resolver = this.getKey;
+    if (!resolver) throw new TokenError('failed to verify signature: no signing keys loaded');
+    try {
+      return await compactVerify(token, resolver, { algorithms });
+    } catch (err) {
+      // A token without `kid` may match several keys: try each (vector 36).
+      if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+        for await (const key of err as unknown as AsyncIterable<VerifyKey>) {
+          try {
+            return await compactVerify(token, key, { algorithms });
+          } catch {
+            // next key
+          }
+        }
+        throw new TokenError('failed to verify signature: failed to verify id token signature');
+      }
+      if (err instanceof joseErrors.JWKSNoMatchingKey) throw new TokenError('failed to verify signature: no keys matches jwk keyid');
+      throw new TokenError(`failed to verify signature: ${(err as Error).message}`);
+    }
   }
 }

@@ -78,14 +78,40 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
   return v;
 }
 
+/** What the standard claim checks need of an authenticator: its issuer and audiences. */
+export type IssuerClaims = { readonly issuer: Pick<JwtAuthenticatorSpec['issuer'], 'url' | 'audiences'> };
+
+/**
+ * go-oidc's distributed-claims consistency check, part of unmarshalling the claims: `_claim_names` maps
+ * claim names to source names, `_claim_sources` maps source names to `{endpoint, access_token}` or
+ * `{JWT}`, and every named source must exist (vectors 70, 71).
+ */
+function claimSourceProblem(claims: Record<string, unknown>): string | undefined {
+  const names = claims._claim_names;
+  const sources = claims._claim_sources;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (names !== undefined && names !== null && !(isObject(names) && Object.values(names).every((v) => typeof v === 'string'))) {
+    return 'oidc: verify token: oidc: failed to unmarshal claims: _claim_names is not an object of strings';
+  }
+  if (sources !== undefined && sources !== null) {
+    const fieldsOk = (src: unknown): boolean => isObject(src) && ['endpoint', 'access_token', 'JWT'].every((f) => src[f] === undefined || typeof src[f] === 'string');
+    if (!isObject(sources) || !Object.values(sources).every(fieldsOk)) return 'oidc: verify token: oidc: failed to unmarshal claims: _claim_sources is not an object of claim sources';
+  }
+  for (const source of Object.values((names ?? {}) as Record<string, string>)) {
+    if (source === '') return 'oidc: verify token: oidc: failed to obtain source from claim name';
+    if (!isObject(sources) || !Object.hasOwn(sources, source)) return 'oidc: verify token: oidc: source does not exist';
+  }
+  return undefined;
+}
+
 /** go-oidc's claim checks: issuer, audience, exp (no leeway), nbf (60 s leeway); `iat` is parsed, never compared. */
-export function checkStandardClaims(decoded: DecodedToken, spec: JwtAuthenticatorSpec, nowMs: number): void {
+export function checkStandardClaims(decoded: DecodedToken, spec: IssuerClaims, nowMs: number): void {
   const [first] = standardClaimProblems(decoded, spec, nowMs);
   if (first !== undefined) throw new TokenError(first);
 }
 
 /** Every standard-claim problem, in go-oidc's order (the server reports the first; check-token all). */
-export function standardClaimProblems(decoded: DecodedToken, spec: JwtAuthenticatorSpec, nowMs: number): string[] {
+export function standardClaimProblems(decoded: DecodedToken, spec: IssuerClaims, nowMs: number): string[] {
   const { claims } = decoded;
   const problems: string[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {
@@ -100,6 +126,8 @@ export function standardClaimProblems(decoded: DecodedToken, spec: JwtAuthentica
   const nbf = attempt(() => numericClaim(claims, 'nbf'));
   attempt(() => numericClaim(claims, 'iat'));
   if (problems.length > 0) return problems; // unparseable claims: go-oidc stops here
+  const sourceProblem = claimSourceProblem(claims);
+  if (sourceProblem !== undefined) return [sourceProblem]; // go-oidc stops here too
   if (unverifiedIssuer(decoded) !== spec.issuer.url) {
     problems.push(`oidc: verify token: oidc: id token issued by a different provider, expected "${spec.issuer.url}" got "${String(claims.iss)}"`);
   }

@@ -40,6 +40,32 @@ describe('a valid token', () => {
   });
 });
 
+describe('distributed groups (OIDC Core §5.6.2)', () => {
+  const accessToken = 'dist-access-token-7c1e';
+  const distributed = (endpoint: string) => ({ hd: 'example.com', groups: undefined, _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint, access_token: accessToken } } });
+
+  it('are fetched with the access token, verified, and forwarded; the access token goes nowhere else', async () => {
+    env.issuer.routes.set('/distributed-groups', { code: 200, body: await env.issuer.sign({ aud: CLIENT_ID, groups: ['far-away', 'team'] }) });
+    const before = env.upstream.requests.length;
+    const res = await get(bearer(await env.token(distributed(`${env.issuer.url}/distributed-groups`))));
+    expect(res.status).toBe(200);
+    const [seen] = env.upstream.since(before);
+    expect(seen!.header('impersonate-group')).toEqual(['far-away', 'team', 'system:authenticated']);
+    expect(env.issuer.routeRequests.at(-1)).toEqual({ path: '/distributed-groups', authorization: `Bearer ${accessToken}` });
+    expect(seen!.rawHeaders.join('\n')).not.toContain(accessToken);
+    expect(env.proxy.output()).not.toContain(accessToken);
+  });
+
+  it('that cannot be fetched refuse the token with 401 and nothing reaches the API server', async () => {
+    env.issuer.routes.set('/broken-groups', { code: 503, body: '' });
+    const before = env.upstream.requests.length;
+    const res = await get(bearer(await env.token(distributed(`${env.issuer.url}/broken-groups`))));
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ kind: 'Status', code: 401 });
+    expect(env.upstream.since(before)).toHaveLength(0);
+  });
+});
+
 describe('refused tokens', () => {
   const cases: Array<[string, () => Promise<Record<string, string>>]> = [
     ['no Authorization header', async () => ({})],
