@@ -53,6 +53,7 @@ describe('checkStandardClaims', () => {
     ['a future iat, which is never compared (vector 26)', { ...ok, iat: nowS + 3600 }, spec()],
     ['a float exp (vector 23)', { ...ok, exp: nowS + 600.5 }, spec()],
     ['exp exactly now', { ...ok, exp: nowS }, spec()],
+    ['claim sources that all exist, including an aggregated one (vector 77)', { ...ok, _claim_names: { groups: 's1', roles: 's2' }, _claim_sources: { s1: { endpoint: 'https://x', access_token: 't' }, s2: { JWT: 'a.b.c' } } }, spec()],
   ])('accepts %s', (_name, claims, s) => {
     expect(() => checkStandardClaims(decodeCompact(compact(claims))!, s, NOW)).not.toThrow();
   });
@@ -67,6 +68,11 @@ describe('checkStandardClaims', () => {
     ['nbf an hour ahead (vector 24)', { ...ok, nbf: nowS + 3600 }, spec(), 'before the nbf (not before) time'],
     ['a non-numeric iat (vector 26)', { ...ok, iat: 'yesterday' }, spec(), 'failed to unmarshal claims'],
     ['another issuer', { ...ok, iss: 'https://example.com' }, spec(), 'id token issued by a different provider'],
+    ['a claim name whose source is missing, before the issuer check (vector 70)', { ...ok, iss: 'https://example.com', _claim_names: { groups: 's1' }, _claim_sources: { s2: {} } }, spec(), 'oidc: verify token: oidc: source does not exist'],
+    ['claim names without sources (vector 71)', { ...ok, _claim_names: { groups: 's1' } }, spec(), 'oidc: verify token: oidc: source does not exist'],
+    ['an empty source name', { ...ok, _claim_names: { groups: '' }, _claim_sources: { '': {} } }, spec(), 'oidc: verify token: oidc: failed to obtain source from claim name'],
+    ['_claim_names that is not an object of strings', { ...ok, _claim_names: { groups: 1 } }, spec(), 'oidc: verify token: oidc: failed to unmarshal claims: _claim_names'],
+    ['_claim_sources with a non-string endpoint', { ...ok, _claim_names: { groups: 's1' }, _claim_sources: { s1: { endpoint: 7 } } }, spec(), 'oidc: verify token: oidc: failed to unmarshal claims: _claim_sources'],
   ])('refuses %s', (_name, claims, s, message) => {
     expect(() => checkStandardClaims(decodeCompact(compact(claims))!, s, NOW)).toThrow(message);
   });
