@@ -30,7 +30,7 @@ export interface ParsedArgv {
   float(name: FlagNameOfType<'float32'>): number;
   /** Milliseconds. */
   duration(name: FlagNameOfType<'duration'>): number;
-  strings(name: FlagNameOfType<'stringSlice'>): readonly string[];
+  strings(name: FlagNameOfType<'stringSlice' | 'stringArray'>): readonly string[];
   /** Key/value pairs in command-line order (mapStringString: one per key, the last value wins). */
   pairs(name: FlagNameOfType<'stringToStringSlice' | 'mapStringString'>): readonly KeyValue[];
   /** Untyped access, for tables other than FLAG_DEFINITIONS. */
@@ -63,6 +63,9 @@ function setValue(flag: FlagDefinition, text: string, current: FlagValue | undef
       if (!record.ok) return record;
       return { ok: true, value: [...(replacing ? [] : (current as readonly string[])), ...record.value] };
     }
+    case 'stringArray':
+      // pflag's stringArray: one value per use, never split on commas (kube-apiserver's --service-account-issuer).
+      return { ok: true, value: [...(replacing ? [] : (current as readonly string[])), text] };
     case 'stringToStringSlice': {
       // jetstack's pkg/util/flags: one CSV record of k=v, split on every `=`, so exactly one is allowed.
       const before = replacing ? [] : (current as readonly KeyValue[]);
@@ -99,7 +102,7 @@ function isIp(text: string): boolean {
 }
 
 function defaultValue(flag: FlagDefinition): FlagValue {
-  if (flag.type === 'mapStringString' && flag.default === '') return [];
+  if ((flag.type === 'mapStringString' || flag.type === 'stringArray') && flag.default === '') return [];
   const parsed = setValue(flag, flag.default, undefined, true);
   if (!parsed.ok) throw new Error(`flag table: the default of --${flag.name} does not parse: ${parsed.error}`);
   return parsed.value;

@@ -40,6 +40,20 @@ export function parseRequestTimeout(text: string): GoParse<number> {
 }
 
 /**
+ * --service-account-issuer, with kube-apiserver's checks of its own flag (BuiltInAuthenticationOptions.Validate):
+ * no empty value, no value twice. The values are not secret (they are published in discovery documents).
+ */
+function serviceAccountIssuersFromFlags(ctx: ConfigContext): string[] {
+  const issuers: string[] = [];
+  for (const issuer of ctx.flags.strings('service-account-issuer')) {
+    if (issuer === '') ctx.error('--service-account-issuer should not be an empty string');
+    else if (issuers.includes(issuer)) ctx.error(`--service-account-issuer ${JSON.stringify(issuer)} is already specified`);
+    else issuers.push(issuer);
+  }
+  return issuers;
+}
+
+/**
  * Where identities come from: the --oidc-* flags, turned into one JwtAuthenticatorSpec, or an
  * --authentication-config file with one or more (kube-apiserver: "authentication-config file and oidc-*
  * flags are mutually exclusive").
@@ -50,16 +64,17 @@ export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig
   const reloadIntervalMs = flags.duration('authentication-config-reload-interval');
   if (reloadIntervalMs < 0) ctx.error('--authentication-config-reload-interval must not be negative');
   const requireAllIssuers = flags.bool('readiness-require-all-issuers');
+  const serviceAccountIssuers = serviceAccountIssuersFromFlags(ctx);
   if (file === '') {
     if (flags.isSet('authentication-config-reload-interval')) ctx.warn('--authentication-config-reload-interval has no effect without --authentication-config');
     const oidc = oidcConfigFromFlags(ctx);
     const spec = legacyFlagsToSpec(oidc);
-    return { oidc, authentication: { source: 'flags', jwt: [spec], hash: configHash(JSON.stringify(spec)), reloadIntervalMs: 0, requireAllIssuers } };
+    return { oidc, authentication: { source: 'flags', jwt: [spec], hash: configHash(JSON.stringify(spec)), reloadIntervalMs: 0, requireAllIssuers, serviceAccountIssuers } };
   }
   const oidcFlags = [...flags.changed].filter((name) => name.startsWith('oidc-') && !name.startsWith('oidc-discovery-'));
   if (oidcFlags.length > 0) ctx.error(`authentication-config file and oidc-* flags are mutually exclusive (also given: ${oidcFlags.map((f) => `--${f}`).join(', ')})`);
   const text = ctx.readFile('authentication-config', file);
-  const empty: AuthenticationConfig = { source: 'file', file, jwt: [], hash: '', reloadIntervalMs, requireAllIssuers };
+  const empty: AuthenticationConfig = { source: 'file', file, jwt: [], hash: '', reloadIntervalMs, requireAllIssuers, serviceAccountIssuers };
   if (text === undefined) return { authentication: empty };
   const result = parseAuthenticationConfig(text);
   for (const warning of result.warnings) ctx.warn(`--authentication-config: ${file}: ${warning}`);

@@ -6,7 +6,7 @@
  */
 
 /** pflag value types, named as pflag's `Type()` reports them (`ip` is net.IP, as for kube-apiserver's --bind-address). */
-export type FlagType = 'bool' | 'string' | 'int' | 'float32' | 'ip' | 'duration' | 'stringSlice' | 'stringToStringSlice' | 'mapStringString';
+export type FlagType = 'bool' | 'string' | 'int' | 'float32' | 'ip' | 'duration' | 'stringSlice' | 'stringArray' | 'stringToStringSlice' | 'mapStringString';
 
 export type FlagSection = 'Kube-OIDC-Proxy' | 'OIDC' | 'Secure Serving' | 'Audit' | 'Client' | 'OIDC Discovery' | 'Misc';
 
@@ -55,6 +55,7 @@ export const FLAG_DEFINITIONS = [
   { section: 'OIDC', name: 'oidc-groups-prefix', type: 'string', default: '', help: 'Prefix added to every group name to avoid clashes with other authenticators, e.g. "oidc:".' },
   { section: 'OIDC', name: 'oidc-signing-algs', type: 'stringSlice', default: 'RS256', help: 'Comma-separated allowed JOSE asymmetric signing algorithms (RFC 7518): RS256, RS384, RS512, ES256, ES384, ES512, PS256, PS384, PS512. Tokens signed otherwise are rejected.' },
   { section: 'OIDC', name: 'oidc-required-claim', type: 'mapStringString', default: '', help: 'A key=value pair the ID token must carry as a string claim with exactly that value. Repeat the flag for several claims.' },
+  { section: 'OIDC', name: 'service-account-issuer', type: 'stringArray', default: '', help: 'The cluster\'s service-account token issuer (kube-apiserver\'s --service-account-issuer). Repeatable. An OIDC issuer (from --oidc-issuer-url or --authentication-config, also when the file is reloaded) equal to one of these is refused, as kube-apiserver refuses it, so ServiceAccount tokens are never mapped by OIDC claim rules.' },
 
   // Secure Serving (k8s SecureServingOptions, with kube-oidc-proxy's defaults)
   { section: 'Secure Serving', name: 'bind-address', type: 'ip', default: '0.0.0.0', help: 'The IP address on which to serve the secure port and the ops listener.' },

@@ -44,6 +44,7 @@ function typeName(flag: FlagDefinition): string {
     case 'float32':
     case 'ip':
     case 'duration':
+    case 'stringArray':
     case 'stringToStringSlice':
     case 'mapStringString':
       return flag.type;
@@ -59,7 +60,7 @@ export function defaultText(flag: FlagDefinition): string | undefined {
   const zero = flag.default === '' || (flag.type === 'bool' && flag.default === 'false') || (['int', 'float32', 'duration'].includes(flag.type) && flag.default === '0');
   if (zero) return undefined;
   if (flag.type === 'string') return JSON.stringify(flag.default);
-  if (flag.type === 'stringSlice') return `[${flag.default}]`;
+  if (flag.type === 'stringSlice' || flag.type === 'stringArray') return `[${flag.default}]`;
   return flag.default;
 }
 
@@ -142,7 +143,8 @@ export function renderFlagsMarkdown(): string {
     '',
     'Names, types and defaults match jetstack/kube-oidc-proxy v0.3.0 and kubectl. Durations use Go syntax',
     '(`50ms`, `10s`, `1m30s`). Slice flags take comma-separated values and may be repeated; the first use',
-    'replaces the default. A boolean takes a value only as `--flag=false`.',
+    'replaces the default. A stringArray flag takes one value per use, commas included. A boolean takes a',
+    'value only as `--flag=false`.',
   ];
   for (const section of FLAG_SECTIONS) {
     out.push('', `## ${section}`, '', '| Flag | Type | Default | Meaning |', '|---|---|---|---|');

@@ -151,6 +151,11 @@ export interface AuthenticationConfig {
   /** 0 = never re-read. */
   readonly reloadIntervalMs: number;
   readonly requireAllIssuers: boolean;
+  /**
+   * --service-account-issuer: no OIDC issuer may equal one of these (vector 105), at boot and in every
+   * reloaded version of the file, so OIDC claim rules never map a ServiceAccount token.
+   */
+  readonly serviceAccountIssuers: readonly string[];
 }
 
 export interface ProxyConfig {

@@ -91,6 +91,13 @@ describe('pflag-compatible argv parsing', () => {
     expect(parseArgv(['--token-passthrough-audiences="a,b",c']).strings('token-passthrough-audiences')).toEqual(['a,b', 'c']);
   });
 
+  it('a string array (--service-account-issuer) takes one value per use, in order, never split on commas, empty by default', () => {
+    expect(parseArgv([]).strings('service-account-issuer')).toEqual([]);
+    const sut = parseArgv(['--service-account-issuer=https://kubernetes.default.svc', '--service-account-issuer', 'https://a,b', '--service-account-issuer=']);
+    expect(sut.errors).toEqual([]);
+    expect(sut.strings('service-account-issuer')).toEqual(['https://kubernetes.default.svc', 'https://a,b', '']);
+  });
+
   it('--oidc-required-claim takes one key=value per use, never splits on commas, trims, and the last value of a key wins', () => {
     const sut = parseArgv(['--oidc-required-claim', 'hd=example.com', '--oidc-required-claim= groups = a,b ', '--oidc-required-claim=hd=other=x']);
     expect(sut.errors).toEqual([]);

@@ -65,6 +65,7 @@ describe('parseConfig', () => {
     ['ops.maxMutatingRequestsInflight', 200],
     ['ops.logLevel', 'info'],
     ['ops.verbosity', 0],
+    ['authentication.serviceAccountIssuers', []],
   ])('the default of %s is %j', (path, value) => {
     expect(at(configOf(), path)).toEqual(value);
   });
@@ -115,6 +116,7 @@ describe('parseConfig', () => {
     [['-v=8'], 'ops.logLevel', 'trace'],
     [['-v=4', '--log-level=error'], 'ops.logLevel', 'error'],
     [['--v=6'], 'ops.verbosity', 6],
+    [['--service-account-issuer=https://kubernetes.default.svc', '--service-account-issuer=https://issuer.example.com/'], 'authentication.serviceAccountIssuers', ['https://kubernetes.default.svc', 'https://issuer.example.com/']],
   ])('%j sets %s to %j', (argv, path, value) => {
     expect(at(configOf(...argv), path)).toEqual(value);
   });
@@ -143,6 +145,9 @@ describe('parseConfig', () => {
     [['--oidc-ca-file=/denied/ca.pem'], '--oidc-ca-file: cannot read /denied/ca.pem: EACCES'],
     [[`--oidc-ca-file=${notPem}`], `--oidc-ca-file: ${notPem}: data does not contain any valid RSA or ECDSA certificates`],
     [[`--oidc-ca-file=${serving.keyFile}`], `--oidc-ca-file: ${serving.keyFile}: data does not contain any valid RSA or ECDSA certificates`],
+    // kube-apiserver's checks of --service-account-issuer itself
+    [['--service-account-issuer='], '--service-account-issuer should not be an empty string'],
+    [['--service-account-issuer=https://sa', '--service-account-issuer=https://sa'], '--service-account-issuer "https://sa" is already specified'],
     // Secure serving
     [['--readiness-probe-port=0'], '--readiness-probe-port 0 must be between 1 and 65535, inclusive'],
     [['--tls-cert-file='], '--tls-cert-file is required: kube-oidc-proxy serves only TLS'],

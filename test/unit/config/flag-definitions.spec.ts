@@ -47,6 +47,7 @@ describe('the flag table', () => {
     ['oidc-groups-prefix', 'string', '', undefined],
     ['oidc-signing-algs', 'stringSlice', 'RS256', undefined],
     ['oidc-required-claim', 'mapStringString', '', undefined],
+    ['service-account-issuer', 'stringArray', '', undefined],
     ['bind-address', 'ip', '0.0.0.0', undefined],
     ['secure-port', 'int', '6443', undefined],
     ['tls-cert-file', 'string', '', undefined],

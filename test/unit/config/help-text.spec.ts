@@ -39,6 +39,7 @@ describe('--help', () => {
     ['      --flush-interval duration', '(default 50ms)'],
     ['      --extra-user-headers stringToStringSlice', ''],
     ['      --oidc-required-claim mapStringString', ''],
+    ['      --service-account-issuer stringArray', 'never mapped by OIDC claim rules.'],
     ['      --token-passthrough ', ''],
     ['  -v, --v int', ''],
   ])('writes %j like pflag, ending %j', (start, end) => {
