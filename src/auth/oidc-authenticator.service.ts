@@ -70,7 +70,8 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
     }
     const hash = configHash(text);
     if (hash === this.current.hash || hash === this.lastRejectedHash) return 'unchanged';
-    const result = parseAuthenticationConfig(text);
+    // The same --service-account-issuer values as at boot: a new version may not introduce an overlap (vector 105).
+    const result = parseAuthenticationConfig(text, this.config.authentication.serviceAccountIssuers);
     if (!result.ok) {
       this.lastRejectedHash = hash;
       this.reloads.rejected += 1;

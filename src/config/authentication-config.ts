@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { referencedClaims } from '../auth/cel-expressions.js';
 import { compileSpec, type ExtraMapping, type JwtAuthenticatorSpec, type PrefixedClaimOrExpression } from '../auth/jwt-authenticator-spec.js';
-import { countPemCertificates } from './oidc-settings.js';
+import { countPemCertificates, disallowedIssuerProblem, shownUrl } from './oidc-settings.js';
 import { ALLOWED_SIGNING_ALGS } from './proxy-config.js';
 
 export const AUTHENTICATION_CONFIG_API_VERSIONS = ['apiserver.config.k8s.io/v1', 'apiserver.config.k8s.io/v1beta1'] as const;
@@ -66,11 +66,6 @@ function str(p: Problems, path: string, v: unknown): string | undefined {
   return v;
 }
 
-/** The value to show for a URL: never one carrying a password. */
-function shownUrl(url: string): string {
-  return URL.canParse(url) && (new URL(url).username || new URL(url).password) ? '<omitted>' : url;
-}
-
 function validateUrl(p: Problems, path: string, url: string): void {
   const shown = shownUrl(url);
   if (!URL.canParse(url)) return p.invalid(path, shown, 'URL is not valid');
@@ -81,7 +76,15 @@ function validateUrl(p: Problems, path: string, url: string): void {
   if (u.hash || url.includes('#')) p.invalid(path, shown, 'URL must not contain a fragment');
 }
 
-function validateIssuer(p: Problems, path: string, raw: unknown, seen: { urls: Set<string>; discovery: Set<string> }): JwtAuthenticatorSpec['issuer'] | undefined {
+/** What validating one authenticator needs to know about the others and about the cluster. */
+interface IssuerContext {
+  readonly urls: Set<string>;
+  readonly discovery: Set<string>;
+  /** --service-account-issuer: no issuer.url may equal one of these (vector 105). */
+  readonly disallowed: readonly string[];
+}
+
+function validateIssuer(p: Problems, path: string, raw: unknown, seen: IssuerContext): JwtAuthenticatorSpec['issuer'] | undefined {
   if (!isObj(raw)) {
     p.required(path);
     return undefined;
@@ -90,6 +93,9 @@ function validateIssuer(p: Problems, path: string, raw: unknown, seen: { urls: S
   const url = str(p, `${path}.url`, raw.url) ?? '';
   if (url === '') p.required(`${path}.url`);
   else {
+    // kube-apiserver checks the overlap first (validateURL), the discovery URL never.
+    const overlap = disallowedIssuerProblem(url, seen.disallowed);
+    if (overlap) p.invalid(`${path}.url`, shownUrl(url), overlap);
     validateUrl(p, `${path}.url`, url);
     if (seen.urls.has(url)) p.duplicate(`${path}.url`, shownUrl(url));
     seen.urls.add(url);
@@ -274,7 +280,7 @@ function checkEmailVerified(p: Problems, path: string, spec: JwtAuthenticatorSpe
   p.invalid(`${path}.claimMappings.username.expression`, username.expression, 'claims.email_verified must be used in claimMappings.username.expression or claimMappings.extra[*].valueExpression or claimValidationRules[*].expression when claims.email is used in claimMappings.username.expression');
 }
 
-function validateJwt(p: Problems, path: string, raw: unknown, seen: { urls: Set<string>; discovery: Set<string> }): JwtAuthenticatorSpec | undefined {
+function validateJwt(p: Problems, path: string, raw: unknown, seen: IssuerContext): JwtAuthenticatorSpec | undefined {
   if (!isObj(raw)) {
     p.type(path, 'object');
     return undefined;
@@ -326,8 +332,11 @@ function validateJwt(p: Problems, path: string, raw: unknown, seen: { urls: Set<
   return p.errors.length > before ? undefined : spec;
 }
 
-/** Parse and validate the file's text. Pure: the caller reads the file (boot, reload, check-token). */
-export function parseAuthenticationConfig(text: string): AuthenticationConfigResult {
+/**
+ * Parse and validate the file's text. Pure: the caller reads the file (boot, reload, check-token).
+ * `disallowedIssuers` are the --service-account-issuer values: required, so no caller can forget them.
+ */
+export function parseAuthenticationConfig(text: string, disallowedIssuers: readonly string[]): AuthenticationConfigResult {
   const p = new Problems();
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) return { ok: false, errors: [`the file is larger than ${MAX_CONFIG_BYTES} bytes`], warnings: [] };
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
@@ -346,7 +355,7 @@ export function parseAuthenticationConfig(text: string): AuthenticationConfigRes
   else if (!Array.isArray(rawJwt) || rawJwt.length === 0) p.required('jwt', 'kube-oidc-proxy needs at least one JWT authenticator');
   else if (rawJwt.length > MAX_JWT_AUTHENTICATORS) p.errors.push(`jwt: Too many: ${rawJwt.length}: must have at most ${MAX_JWT_AUTHENTICATORS} items`);
   else {
-    const seen = { urls: new Set<string>(), discovery: new Set<string>() };
+    const seen: IssuerContext = { urls: new Set<string>(), discovery: new Set<string>(), disallowed: disallowedIssuers };
     rawJwt.forEach((entry, i) => {
       const spec = validateJwt(p, `jwt[${i}]`, entry, seen);
       if (spec) jwt.push(spec);

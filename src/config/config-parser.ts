@@ -56,7 +56,7 @@ function serviceAccountIssuersFromFlags(ctx: ConfigContext): string[] {
 /**
  * Where identities come from: the --oidc-* flags, turned into one JwtAuthenticatorSpec, or an
  * --authentication-config file with one or more (kube-apiserver: "authentication-config file and oidc-*
- * flags are mutually exclusive").
+ * flags are mutually exclusive"). No issuer in the file may be a --service-account-issuer (vector 105).
  */
 export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig; authentication: AuthenticationConfig } {
   const { flags } = ctx;
@@ -76,7 +76,7 @@ export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig
   const text = ctx.readFile('authentication-config', file);
   const empty: AuthenticationConfig = { source: 'file', file, jwt: [], hash: '', reloadIntervalMs, requireAllIssuers, serviceAccountIssuers };
   if (text === undefined) return { authentication: empty };
-  const result = parseAuthenticationConfig(text);
+  const result = parseAuthenticationConfig(text, serviceAccountIssuers);
   for (const warning of result.warnings) ctx.warn(`--authentication-config: ${file}: ${warning}`);
   if (!result.ok) {
     for (const error of result.errors) ctx.error(`--authentication-config: ${file}: ${error}`);

@@ -1,7 +1,8 @@
 /**
  * The Go value syntaxes pflag accepts, reimplemented so a command line that worked with the Go binary
  * means the same thing here: strconv.ParseBool, strconv.ParseInt(s, 0, 64), time.ParseDuration and one
- * encoding/csv record (how pflag splits string slices). Error texts are Go's.
+ * encoding/csv record (how pflag splits string slices). Error texts are Go's. Also how Go prints a string set
+ * in a message, so validation texts copied from kube-apiserver list values as it does.
  */
 
 export type GoParse<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -136,4 +137,14 @@ export function readCsvRecord(text: string): GoParse<string[]> {
     if (text[i] !== ',') return ok(fields);
     i++;
   }
+}
+
+/** k8s sets.List: the distinct values sorted as Go compares strings (by UTF-8 bytes, not UTF-16 code units). */
+export function goSortedSet(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+/** fmt's %s / %v of a []string: `[a b c]` (no quotes, space-separated). */
+export function formatGoStringSlice(values: readonly string[]): string {
+  return `[${values.join(' ')}]`;
 }

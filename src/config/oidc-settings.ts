@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { ConfigContext } from './config-context.js';
+import { formatGoStringSlice, goSortedSet } from './go-values.js';
 import { ALLOWED_SIGNING_ALGS, type OidcConfig, type SigningAlg } from './proxy-config.js';
 
 /**
@@ -31,6 +32,21 @@ export function issuerUrlProblems(issuerUrl: string): string[] {
   if (url.search !== '') problems.push('URL must not contain a query');
   if (url.hash !== '') problems.push('URL must not contain a fragment');
   return problems;
+}
+
+/** The value to show for a URL in a message: never one carrying a password. */
+export function shownUrl(url: string): string {
+  return URL.canParse(url) && (new URL(url).username || new URL(url).password) ? '<omitted>' : url;
+}
+
+/**
+ * Vector 105: an OIDC issuer must not be one of the cluster's service-account issuers, or OIDC claim rules
+ * would map ServiceAccount tokens (validateURL's disallowedIssuers). Exact string comparison, kube-apiserver's
+ * wording and list format (sorted, `[a b]`); undefined when there is no overlap.
+ */
+export function disallowedIssuerProblem(issuerUrl: string, disallowedIssuers: readonly string[]): string | undefined {
+  if (!disallowedIssuers.includes(issuerUrl)) return undefined;
+  return `URL must not overlap with disallowed issuers: ${formatGoStringSlice(goSortedSet(disallowedIssuers).map(shownUrl))}`;
 }
 
 /** The number of parseable certificates in a PEM bundle. */

@@ -25,7 +25,7 @@ function fileOf(jwt: Jwt[], apiVersion = 'apiserver.config.k8s.io/v1'): string {
 }
 
 function errorsOf(jwt: Jwt[]): readonly string[] {
-  const result = parseAuthenticationConfig(fileOf(jwt));
+  const result = parseAuthenticationConfig(fileOf(jwt), []);
   return result.ok ? [] : result.errors;
 }
 
@@ -34,7 +34,7 @@ describe('parseAuthenticationConfig accepts', () => {
     ['apiserver.config.k8s.io/v1'],
     ['apiserver.config.k8s.io/v1beta1'],
   ])('a minimal %s file, allowing every asymmetric algorithm (vector 33)', (apiVersion) => {
-    const result = parseAuthenticationConfig(fileOf([baseJwt()], apiVersion));
+    const result = parseAuthenticationConfig(fileOf([baseJwt()], apiVersion), []);
     expect(result.ok && result.config.jwt).toEqual([
       { issuer: { url: 'https://issuer-url', audiences: ['audience'] }, claimValidationRules: [], claimMappings: { username: { claim: 'sub', prefix: '' } }, signingAlgs: [...ALLOWED_SIGNING_ALGS] },
     ]);
@@ -42,8 +42,8 @@ describe('parseAuthenticationConfig accepts', () => {
 
   it('JSON as well as YAML, and hashes the bytes', () => {
     const json = JSON.stringify({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AuthenticationConfiguration', jwt: [baseJwt()] });
-    const a = parseAuthenticationConfig(json);
-    const b = parseAuthenticationConfig(`${json}\n`);
+    const a = parseAuthenticationConfig(json, []);
+    const b = parseAuthenticationConfig(`${json}\n`, []);
     expect(a.ok && b.ok && a.config.hash !== b.config.hash && /^[0-9a-f]{16}$/.test(a.config.hash)).toBe(true);
   });
 
@@ -57,6 +57,7 @@ describe('parseAuthenticationConfig accepts', () => {
         }),
         baseJwt({ issuer: { url: 'https://second', audiences: ['a', 'b'], audienceMatchPolicy: 'MatchAny' } }),
       ]),
+      [],
     );
     expect(result.ok && result.config.jwt.map((j) => j.issuer.url)).toEqual(['https://issuer-url', 'https://second']);
   });
@@ -135,8 +136,41 @@ describe('parseAuthenticationConfig refuses, naming the field', () => {
     ['broken YAML', 'jwt: [\n', 'not valid YAML or JSON'],
     ['anonymous authentication', 'apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nanonymous: {enabled: true}\njwt: []\n', 'anonymous: Invalid value'],
   ])('a file with %s', (_name, text, message) => {
-    const result = parseAuthenticationConfig(text);
+    const result = parseAuthenticationConfig(text, []);
     expect(!result.ok && result.errors.some((e) => e.includes(message))).toBe(true);
+  });
+});
+
+describe('an issuer that is also a service-account issuer (vector 105)', () => {
+  // validation_test.go's own case: the list is printed sorted, as Go's sets.List, in Go's `[a b]` form.
+  const disallowed = ['a', 'b', 'https://issuer-url', 'c'];
+
+  it('is refused with kube-apiserver\'s message, the only problem of an otherwise valid file', () => {
+    const result = parseAuthenticationConfig(fileOf([baseJwt()]), disallowed);
+    expect(result.ok ? [] : result.errors).toEqual(['jwt[0].issuer.url: Invalid value: "https://issuer-url": URL must not overlap with disallowed issuers: [a b c https://issuer-url]']);
+  });
+
+  it.each([
+    ['a different issuer', baseJwt({ issuer: { url: 'https://other', audiences: ['a'] } })],
+    ['an issuer differing only by a trailing slash (exact string comparison)', baseJwt({ issuer: { url: 'https://issuer-url/', audiences: ['a'] } })],
+    ['a discoveryURL equal to a service-account issuer (only issuer.url is compared)', baseJwt({ issuer: { url: 'https://other', discoveryURL: 'https://issuer-url', audiences: ['a'] } })],
+  ])('accepts %s', (_name, jwt) => {
+    const result = parseAuthenticationConfig(fileOf([jwt]), disallowed);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it('names the authenticator by index and lists the overlap before the issuer URL\'s other problems', () => {
+    const result = parseAuthenticationConfig(fileOf([baseJwt({ issuer: { url: 'https://ok', audiences: ['a'] } }), baseJwt({ issuer: { url: 'https://sa?x=1', audiences: ['a'] } })]), ['https://sa?x=1']);
+    expect(result.ok ? [] : result.errors).toEqual([
+      'jwt[1].issuer.url: Invalid value: "https://sa?x=1": URL must not overlap with disallowed issuers: [https://sa?x=1]',
+      'jwt[1].issuer.url: Invalid value: "https://sa?x=1": URL must not contain a query',
+    ]);
+  });
+
+  it('never echoes a password, neither in the value nor in the list', () => {
+    const result = parseAuthenticationConfig(fileOf([baseJwt({ issuer: { url: 'https://u:secret@sa', audiences: ['a'] } })]), ['https://u:secret@sa', 'https://kubernetes']);
+    expect(result.ok ? [] : result.errors).toContain('jwt[0].issuer.url: Invalid value: "<omitted>": URL must not overlap with disallowed issuers: [https://kubernetes <omitted>]');
+    expect(JSON.stringify(result)).not.toContain('secret');
   });
 });
 
@@ -164,6 +198,21 @@ describe('--authentication-config on the command line', () => {
 
   it('reports the file\'s problems by flag, path and field', () => {
     expect(parseConfig([...tls, `--authentication-config=${bad}`]).errors).toEqual([`--authentication-config: ${bad}: jwt[0].issuer.url: Invalid value: "http://x": URL scheme must be https`]);
+  });
+
+  it('refuses a file whose issuer is a --service-account-issuer (vector 105), listing it with every other problem', () => {
+    const result = parseConfig([...tls, `--authentication-config=${good}`, '--service-account-issuer=https://second', '--service-account-issuer=https://kubernetes.default.svc', '--service-account-issuer=']);
+    expect(result.config).toBeUndefined();
+    expect(result.errors).toEqual([
+      '--service-account-issuer should not be an empty string',
+      `--authentication-config: ${good}: jwt[1].issuer.url: Invalid value: "https://second": URL must not overlap with disallowed issuers: [https://kubernetes.default.svc https://second]`,
+    ]);
+  });
+
+  it('keeps the --service-account-issuer values for reloads, and accepts a file that does not overlap them (vector 105)', () => {
+    const result = parseConfig([...tls, `--authentication-config=${good}`, '--service-account-issuer=https://kubernetes.default.svc']);
+    expect(result.errors).toEqual([]);
+    expect(result.config!.authentication.serviceAccountIssuers).toEqual(['https://kubernetes.default.svc']);
   });
 
   it('reports an unreadable file by flag', () => {
@@ -194,7 +243,7 @@ describe('docs/authentication-config.md', () => {
   });
 
   it.each(entries.map((entry) => [entry.split('\n')[1]!.trim(), entry]))('example %s is a valid authenticator', (_url, entry) => {
-    const result = parseAuthenticationConfig(`apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n${entry}`);
+    const result = parseAuthenticationConfig(`apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n${entry}`, []);
     expect(result.ok ? [] : result.errors).toEqual([]);
   });
 
@@ -202,7 +251,7 @@ describe('docs/authentication-config.md', () => {
     const migration = blocks.find((b) => b.startsWith('apiVersion:'))!;
     const pem = createTestCa().caPem.trim().split('\n').map((l) => `      ${l}`).join('\n');
     const text = migration.replace(/ {6}-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/, pem);
-    const result = parseAuthenticationConfig(text);
+    const result = parseAuthenticationConfig(text, []);
     expect(result.ok ? [] : result.errors).toEqual([]);
   });
 });

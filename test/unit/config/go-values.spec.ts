@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseGoBool, parseGoDuration, parseGoFloat32, parseGoInt, readCsvRecord } from '../../../src/config/go-values.js';
+import { formatGoStringSlice, goSortedSet, parseGoBool, parseGoDuration, parseGoFloat32, parseGoInt, readCsvRecord } from '../../../src/config/go-values.js';
 
 describe('Go value syntax', () => {
   it.each([
@@ -81,5 +81,24 @@ describe('Go value syntax', () => {
     ['"a"b', 'parse error on line 1, column 4: extraneous or missing " in quoted-field'],
   ])('a malformed CSV record %j is refused', (text, error) => {
     expect(readCsvRecord(text)).toEqual({ ok: false, error });
+  });
+});
+
+describe('Go string sets in messages', () => {
+  it.each([
+    [['c', 'a', 'b', 'a'], ['a', 'b', 'c']],
+    [['https://z', 'a', 'B'], ['B', 'a', 'https://z']],
+    // Go compares UTF-8 bytes: U+FF5E (EF BD 9E) sorts before U+1F600 (F0 9F 98 80), though UTF-16 says otherwise.
+    [['\u{1F600}', '\uFF5E'], ['\uFF5E', '\u{1F600}']],
+  ])('sets.List(%j) is %j', (values, sorted) => {
+    expect(goSortedSet(values)).toEqual(sorted);
+  });
+
+  it.each([
+    [[], '[]'],
+    [['a'], '[a]'],
+    [['a', 'b c', ''], '[a b c ]'],
+  ])('%j prints as %j', (values, text) => {
+    expect(formatGoStringSlice(values)).toBe(text);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { countPemCertificates, issuerUrlProblems, resolveUsernamePrefix } from '../../../src/config/oidc-settings.js';
+import { countPemCertificates, disallowedIssuerProblem, issuerUrlProblems, resolveUsernamePrefix } from '../../../src/config/oidc-settings.js';
 import { createTestCa } from '../../fixtures/tls.js';
 
 describe('resolveUsernamePrefix (kube-apiserver legacy flags)', () => {
@@ -30,6 +30,25 @@ describe('issuerUrlProblems (kube-apiserver issuer URL rules)', () => {
     ['not a url', ['not a valid URL']],
   ])('%s has the problems %j', (url, problems) => {
     expect(issuerUrlProblems(url)).toEqual(problems);
+  });
+});
+
+describe('disallowedIssuerProblem (vector 105: an OIDC issuer must not be a service-account issuer)', () => {
+  it.each([
+    ['no service-account issuer', 'https://issuer.example.com', []],
+    ['a different issuer', 'https://issuer.example.com', ['https://kubernetes.default.svc']],
+    ['an issuer differing by a trailing slash (exact string)', 'https://issuer.example.com/', ['https://issuer.example.com']],
+    ['an issuer differing by case (exact string)', 'https://Issuer.example.com', ['https://issuer.example.com']],
+  ])('accepts %s', (_name, url, disallowed) => {
+    expect(disallowedIssuerProblem(url, disallowed)).toBeUndefined();
+  });
+
+  it.each([
+    ['the only one', 'https://kubernetes.default.svc', ['https://kubernetes.default.svc'], 'URL must not overlap with disallowed issuers: [https://kubernetes.default.svc]'],
+    ['one of several, listed sorted and once like sets.List', 'https://issuer-url', ['a', 'b', 'https://issuer-url', 'c', 'a'], 'URL must not overlap with disallowed issuers: [a b c https://issuer-url]'],
+    ['one carrying a password, never echoed', 'https://u:p@sa', ['https://u:p@sa'], 'URL must not overlap with disallowed issuers: [<omitted>]'],
+  ])('refuses an issuer equal to %s', (_name, url, disallowed, problem) => {
+    expect(disallowedIssuerProblem(url, disallowed)).toBe(problem);
   });
 });
 
