@@ -56,7 +56,7 @@ function serviceAccountIssuersFromFlags(ctx: ConfigContext): string[] {
 /**
  * Where identities come from: the --oidc-* flags, turned into one JwtAuthenticatorSpec, or an
  * --authentication-config file with one or more (kube-apiserver: "authentication-config file and oidc-*
- * flags are mutually exclusive"). No issuer in the file may be a --service-account-issuer (vector 105).
+ * flags are mutually exclusive"). Either way no issuer may be a --service-account-issuer (vector 105).
  */
 export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig; authentication: AuthenticationConfig } {
   const { flags } = ctx;
@@ -67,7 +67,7 @@ export function authenticationFromFlags(ctx: ConfigContext): { oidc?: OidcConfig
   const serviceAccountIssuers = serviceAccountIssuersFromFlags(ctx);
   if (file === '') {
     if (flags.isSet('authentication-config-reload-interval')) ctx.warn('--authentication-config-reload-interval has no effect without --authentication-config');
-    const oidc = oidcConfigFromFlags(ctx);
+    const oidc = oidcConfigFromFlags(ctx, serviceAccountIssuers);
     const spec = legacyFlagsToSpec(oidc);
     return { oidc, authentication: { source: 'flags', jwt: [spec], hash: configHash(JSON.stringify(spec)), reloadIntervalMs: 0, requireAllIssuers, serviceAccountIssuers } };
   }

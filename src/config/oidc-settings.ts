@@ -91,7 +91,8 @@ function caFromFlags(ctx: ConfigContext): Pick<OidcConfig, 'caFile' | 'caPem'> {
   return { caFile, caPem };
 }
 
-export function oidcConfigFromFlags(ctx: ConfigContext): OidcConfig {
+/** `serviceAccountIssuers`: the --service-account-issuer values, which --oidc-issuer-url must not equal. */
+export function oidcConfigFromFlags(ctx: ConfigContext, serviceAccountIssuers: readonly string[]): OidcConfig {
   const { flags } = ctx;
   const issuerUrl = flags.string('oidc-issuer-url');
   const clientId = flags.string('oidc-client-id');
@@ -99,6 +100,8 @@ export function oidcConfigFromFlags(ctx: ConfigContext): OidcConfig {
   else if (issuerUrl === '') {
     ctx.error('--oidc-issuer-url and --oidc-client-id are required: kube-oidc-proxy cannot authenticate anyone without an issuer');
   }
+  const overlap = issuerUrl === '' ? undefined : disallowedIssuerProblem(issuerUrl, serviceAccountIssuers);
+  if (overlap) ctx.error(`--oidc-issuer-url: ${overlap} (--service-account-issuer)`);
   const issuerProblems = issuerUrl === '' ? [] : issuerUrlProblems(issuerUrl);
   for (const problem of issuerProblems) ctx.error(`--oidc-issuer-url: ${problem}`);
 

@@ -116,6 +116,7 @@ describe('parseConfig', () => {
     [['-v=8'], 'ops.logLevel', 'trace'],
     [['-v=4', '--log-level=error'], 'ops.logLevel', 'error'],
     [['--v=6'], 'ops.verbosity', 6],
+    // vector 105: a service-account issuer other than the OIDC issuer is accepted
     [['--service-account-issuer=https://kubernetes.default.svc', '--service-account-issuer=https://issuer.example.com/'], 'authentication.serviceAccountIssuers', ['https://kubernetes.default.svc', 'https://issuer.example.com/']],
   ])('%j sets %s to %j', (argv, path, value) => {
     expect(at(configOf(...argv), path)).toEqual(value);
@@ -145,7 +146,9 @@ describe('parseConfig', () => {
     [['--oidc-ca-file=/denied/ca.pem'], '--oidc-ca-file: cannot read /denied/ca.pem: EACCES'],
     [[`--oidc-ca-file=${notPem}`], `--oidc-ca-file: ${notPem}: data does not contain any valid RSA or ECDSA certificates`],
     [[`--oidc-ca-file=${serving.keyFile}`], `--oidc-ca-file: ${serving.keyFile}: data does not contain any valid RSA or ECDSA certificates`],
-    // kube-apiserver's checks of --service-account-issuer itself
+    // vector 105 and kube-apiserver's checks of --service-account-issuer itself
+    [[`--service-account-issuer=${ISSUER}`], `--oidc-issuer-url: URL must not overlap with disallowed issuers: [${ISSUER}] (--service-account-issuer)`],
+    [['--service-account-issuer=https://kubernetes.default.svc', `--service-account-issuer=${ISSUER}`], `--oidc-issuer-url: URL must not overlap with disallowed issuers: [${ISSUER} https://kubernetes.default.svc] (--service-account-issuer)`],
     [['--service-account-issuer='], '--service-account-issuer should not be an empty string'],
     [['--service-account-issuer=https://sa', '--service-account-issuer=https://sa'], '--service-account-issuer "https://sa" is already specified'],
     // Secure serving
@@ -198,6 +201,24 @@ describe('parseConfig', () => {
   it('never echoes an issuer URL, which may carry a password', () => {
     const { errors } = parseConfig([...minimal, '--oidc-issuer-url=http://admin:pa55word@issuer.example.com'], env);
     expect(errors).toEqual(['--oidc-issuer-url: URL scheme must be https, got "http"', '--oidc-issuer-url: URL must not contain a username or password']);
+  });
+
+  it('never echoes a password when the issuer overlaps a --service-account-issuer (vector 105)', () => {
+    const { errors } = parseConfig([...minimal, '--oidc-issuer-url=https://admin:pa55word@sa.example.com', '--service-account-issuer=https://admin:pa55word@sa.example.com'], env);
+    expect(errors).toEqual([
+      '--oidc-issuer-url: URL must not overlap with disallowed issuers: [<omitted>] (--service-account-issuer)',
+      '--oidc-issuer-url: URL must not contain a username or password',
+    ]);
+  });
+
+  it('stops on an overlapping --oidc-issuer-url together with every other problem, each by flag (vector 105)', () => {
+    const { errors, config } = parseConfig([...minimal, `--service-account-issuer=${ISSUER}`, '--service-account-issuer=', '--log-level=loud'], env);
+    expect(config).toBeUndefined();
+    expect(errors).toEqual([
+      '--service-account-issuer should not be an empty string',
+      `--oidc-issuer-url: URL must not overlap with disallowed issuers: [${ISSUER}] (--service-account-issuer)`,
+      '--log-level: unknown level "loud"; use one of fatal, error, warn, info, debug, trace',
+    ]);
   });
 
   it('collects every problem at once', () => {
