@@ -183,6 +183,12 @@ describe('flags rendered from values', () => {
     expect(flagValues('minimal-values.yaml', 'oidc-required-claim')).toEqual([]);
   });
 
+  it('each service-account issuer is its own --service-account-issuer, with either authentication source (vector 105)', () => {
+    expect(flagValues('full-featured-values.yaml', 'service-account-issuer')).toEqual(['https://kubernetes.default.svc.cluster.local']);
+    expect(flagValues('multi-issuer-values.yaml', 'service-account-issuer')).toEqual(['https://kubernetes.default.svc.cluster.local', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE']);
+    expect(flagValues('minimal-values.yaml', 'service-account-issuer')).toEqual([]);
+  });
+
   it('an empty username prefix is left to the proxy default; "-" is passed through', () => {
     expect(flagValues('minimal-values.yaml', 'oidc-username-prefix')).toEqual([]);
     expect(flagValues('existing-secret-values.yaml', 'oidc-username-prefix')).toEqual(['-']);
@@ -503,6 +509,8 @@ describe('bad values are refused before anything is rendered', () => {
     ['a string where a number belongs', ['--set-string', 'replicaCount=two'], /replicaCount/],
     ['an http issuer', ['--set', 'oidc.issuerUrl=http://issuer.example.com'], /issuerUrl/],
     ['a symmetric signing algorithm', ['--set', 'oidc.signingAlgs={HS256}'], /signingAlgs/],
+    ['a service-account issuer listed twice', ['--set', 'serviceAccountIssuers={https://sa.example.com,https://sa.example.com}'], /serviceAccountIssuers/],
+    ['an empty service-account issuer', ['--set', 'serviceAccountIssuers[0]='], /serviceAccountIssuers/],
   ])('%s', async (_what, extra, message) => {
     expect(await refused(extra)).toMatch(message);
   });
@@ -511,6 +519,17 @@ describe('bad values are refused before anything is rendered', () => {
     expect(await refused(['--set', 'authenticationConfig.kind=AuthenticationConfiguration', '--set', 'authenticationConfig.jwt[0].issuer.url=https://x.example.com'])).toContain(
       'authenticationConfig and oidc.issuerUrl/oidc.clientId are mutually exclusive',
     );
+  });
+
+  it.each([
+    ['oidc.issuerUrl', ['--set', 'serviceAccountIssuers={https://kubernetes.default.svc,https://issuer.example.com}'], 'oidc.issuerUrl must not be one of serviceAccountIssuers'],
+    [
+      'an authenticationConfig issuer',
+      ['--set', 'oidc.issuerUrl=', '--set', 'oidc.clientId=', '--set', 'authenticationConfig.kind=AuthenticationConfiguration', '--set', 'authenticationConfig.jwt[0].issuer.url=https://ok.example.com', '--set', 'authenticationConfig.jwt[1].issuer.url=https://sa.example.com', '--set', 'serviceAccountIssuers={https://sa.example.com}'],
+      'authenticationConfig.jwt[1].issuer.url must not be one of serviceAccountIssuers',
+    ],
+  ])('%s equal to a service-account issuer, as the proxy would refuse it (vector 105)', async (_what, extra, message) => {
+    expect(await refused(extra)).toContain(message);
   });
 
   it('a discovery port that collides with the https or ops port', async () => {

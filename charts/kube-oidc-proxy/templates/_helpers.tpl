@@ -91,13 +91,23 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{/* Every flag the proxy starts with, one per line. Only flags listed in docs/flags.md. */}}
 {{- define "kube-oidc-proxy.args" -}}
 {{- $oidc := .Values.oidc -}}
+{{- $saIssuers := .Values.serviceAccountIssuers -}}
 {{- if .Values.authenticationConfig }}
 {{- if or $oidc.issuerUrl $oidc.clientId }}
 {{- fail "authenticationConfig and oidc.issuerUrl/oidc.clientId are mutually exclusive: move the issuer into authenticationConfig.jwt" }}
 {{- end }}
+{{- /* The proxy refuses these at start too (vector 105); failing here saves a crash-looping rollout. */}}
+{{- range $i, $jwt := .Values.authenticationConfig.jwt | default list }}
+{{- if has (toString (dig "issuer" "url" "" $jwt)) $saIssuers }}
+{{- fail (printf "authenticationConfig.jwt[%d].issuer.url must not be one of serviceAccountIssuers: kube-apiserver never lets an OIDC authenticator map service-account tokens" $i) }}
+{{- end }}
+{{- end }}
 - "--authentication-config=/etc/kube-oidc-proxy/authentication/config.yaml"
 - {{ printf "--authentication-config-reload-interval=%s" (toString .Values.authentication.reloadInterval) | quote }}
 {{- else }}
+{{- if has (toString $oidc.issuerUrl) $saIssuers }}
+{{- fail "oidc.issuerUrl must not be one of serviceAccountIssuers: kube-apiserver never lets an OIDC authenticator map service-account tokens" }}
+{{- end }}
 - {{ printf "--oidc-issuer-url=%s" (required "oidc.issuerUrl is required" $oidc.issuerUrl | toString) | quote }}
 - {{ printf "--oidc-client-id=%s" (required "oidc.clientId is required" $oidc.clientId | toString) | quote }}
 {{- if $oidc.caPEM }}
@@ -123,6 +133,9 @@ map form or the jetstack CSV form "k1=a,k2=b,k1=c" of extraImpersonationHeaders.
 {{- end }}
 {{- if .Values.authentication.requireAllIssuers }}
 - "--readiness-require-all-issuers"
+{{- end }}
+{{- range $saIssuers }}
+- {{ printf "--service-account-issuer=%s" (toString .) | quote }}
 {{- end }}
 - "--secure-port=6443"
 - "--tls-cert-file=/etc/kube-oidc-proxy/tls/tls.crt"
