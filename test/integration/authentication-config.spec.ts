@@ -1,14 +1,14 @@
 /**
  * As an operator with an --authentication-config file naming two real issuers, each token is mapped by
  * its own issuer's CEL mappings, a token from neither is refused, /ready and /metrics show each issuer and
- * the active configuration, and editing the file swaps a valid version in while an invalid one is refused
- * and the previous one stays in force.
+ * the active configuration, and editing the file swaps a valid version in while an invalid one (including
+ * one naming the cluster's service-account issuer, vector 105) is refused and the previous one stays in force.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa } from '../fixtures/tls.js';
 import { bearer, send } from './support/client.js';
@@ -18,6 +18,7 @@ import { opsGet, startProxy, waitFor } from './support/proxy-process.js';
 let env: Environment;
 let second: TestIssuer;
 let file: string;
+const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 function configFor(first: TestIssuer, other: TestIssuer, secondPrefix: string): string {
   return stringify({
@@ -47,7 +48,7 @@ beforeAll(async () => {
   second = await TestIssuer.start(createTestCa());
   file = join(mkdtempSync(join(tmpdir(), 'kop-authn-')), 'authentication.yaml');
   env = await startEnvironment({
-    oidcArgs: [`--authentication-config=${file}`, '--authentication-config-reload-interval=200ms'],
+    oidcArgs: [`--authentication-config=${file}`, '--authentication-config-reload-interval=200ms', `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`],
     beforeStart: ({ issuer }) => writeFileSync(file, configFor(issuer, second, 'b-user:')),
   });
 }, 60_000);
@@ -112,6 +113,18 @@ describe('reloading the file', () => {
     expect((await seenBy(await second.sign({ aud: 'cluster-b', sub: 'bob', hd: 'example.com' }))).user).toEqual(['b-user:bob']);
   });
 
+  it('refuses a version that adds the service-account issuer as an OIDC issuer (vector 105); the previous configuration stays', async () => {
+    const before = await hashOnMetrics();
+    const config = parse(configFor(env.issuer, second, 'b-user:')) as { jwt: unknown[] };
+    config.jwt.push({ issuer: { url: SERVICE_ACCOUNT_ISSUER, audiences: ['cluster-a'] }, claimMappings: { username: { claim: 'sub', prefix: '' } } });
+    writeFileSync(file, stringify(config));
+    const problem = `jwt[2].issuer.url: Invalid value: "${SERVICE_ACCOUNT_ISSUER}": URL must not overlap with disallowed issuers: [${SERVICE_ACCOUNT_ISSUER}]`;
+    // The log line is JSON: the problem's quotes arrive escaped.
+    await env.proxy.waitForOutput(JSON.stringify(problem).slice(1, -1), 10_000);
+    expect(await hashOnMetrics()).toBe(before);
+    expect((await seenBy(await second.sign({ aud: 'cluster-b', sub: 'bob', hd: 'example.com' }))).user).toEqual(['b-user:bob']);
+  });
+
   it('swaps a valid new version in: the new mapping applies and the hash changes', async () => {
     const before = await hashOnMetrics();
     writeFileSync(file, configFor(env.issuer, second, 'team-b:'));
@@ -130,10 +143,11 @@ describe('reloading the file', () => {
 it('stops startup listing every problem of a bad file by field, and exits 1', async () => {
   const bad = join(mkdtempSync(join(tmpdir(), 'kop-authn-bad-')), 'authentication.yaml');
   writeFileSync(bad, stringify({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'AuthenticationConfiguration', jwt: [{ issuer: { url: 'http://x', audiences: [] }, claimMappings: { username: { claim: 'sub' } } }] }));
-  const proxy = await startProxy({ waitReady: false, args: [`--authentication-config=${bad}`, '--oidc-client-id=x'] });
+  const proxy = await startProxy({ waitReady: false, args: [`--authentication-config=${bad}`, '--oidc-client-id=x', '--service-account-issuer=http://x'] });
   expect(await proxy.exited).toBe(1);
   for (const expected of [
     'authentication-config file and oidc-* flags are mutually exclusive',
+    'jwt[0].issuer.url: Invalid value: "http://x": URL must not overlap with disallowed issuers: [http://x]',
     'jwt[0].issuer.url: Invalid value: "http://x": URL scheme must be https',
     'jwt[0].issuer.audiences: Required value',
     'jwt[0].claimMappings.username.prefix: Required value',
