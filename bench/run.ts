@@ -349,6 +349,35 @@ async function main(): Promise<void> {
   let latency: Report['latency'] = { direct: {}, proxied: {} };
 
   try {
+    // First, in a fresh heap: measured after 9,000 watches and a 1 GiB stream, the same code costs up to
+    // twice as much (GC of the earlier scenarios' garbage), which is the bench, not the token path.
+    if (opts.only.has('token')) {
+      log('token verification cost');
+      const authenticator = new JwtAuthenticator({
+        issuer: { url: issuer.url, audiences: [CLIENT_ID], certificateAuthority: ca.caPem },
+        claimValidationRules: [],
+        claimMappings: { username: { claim: 'email', prefix: '' }, groups: { claim: 'groups', prefix: '' } },
+        signingAlgs: ['RS256', 'ES256'],
+      });
+      await authenticator.start();
+      const claims = { aud: CLIENT_ID, sub: 'bench-user', email: 'bench@example.com', groups: ['dev', 'ops'] };
+      const rs = await issuer.sign(claims, { alg: 'RS256' });
+      const es = await issuer.sign(claims, { alg: 'ES256' });
+      // Cold: decode, claim checks, signature and mapping, as for a token not in the cache.
+      const rsUs = await perOp(() => authenticator.verify(rs, decodeCompact(rs)!), 2000);
+      const esUs = await perOp(() => authenticator.verify(es, decodeCompact(es)!), 1000);
+      authenticator.stop();
+      const cache = new TokenCache({ maxEntries: 10_000, ttlMs: 60_000 });
+      cache.set(tokenKey(rs), { username: 'bench@example.com', groups: ['dev'], extra: {} } as never, Date.now() + 3_600_000);
+      // Cached: what every request with a known token costs (SHA-256 of the token, then a map lookup).
+      const cachedUs = await perOp(() => cache.get(tokenKey(rs)), 200_000);
+      comparisons.push(
+        { scenario: 'token', metric: 'cold verification RS256', unit: 'µs/op', proxied: rsUs, target: '≤ 200 µs', met: rsUs <= 200 },
+        { scenario: 'token', metric: 'cold verification ES256', unit: 'µs/op', proxied: esUs },
+        { scenario: 'token', metric: 'cached check', unit: 'µs/op', proxied: cachedUs, target: '≤ 5 µs', met: cachedUs <= 5 },
+      );
+    }
+
     if (opts.only.has('small-get')) {
       log('small GET, 64 connections');
       const path = '/api/v1/namespaces/default/pods/small';
@@ -439,32 +468,6 @@ async function main(): Promise<void> {
       comparisons.push({ scenario: `upgrade echo ${opts.upgradeMiB} MiB`, metric: 'throughput each way', unit: 'MB/s', direct: median(d), proxied: median(p) });
     }
 
-    if (opts.only.has('token')) {
-      log('token verification cost');
-      const authenticator = new JwtAuthenticator({
-        issuer: { url: issuer.url, audiences: [CLIENT_ID], certificateAuthority: ca.caPem },
-        claimValidationRules: [],
-        claimMappings: { username: { claim: 'email', prefix: '' }, groups: { claim: 'groups', prefix: '' } },
-        signingAlgs: ['RS256', 'ES256'],
-      });
-      await authenticator.start();
-      const claims = { aud: CLIENT_ID, sub: 'bench-user', email: 'bench@example.com', groups: ['dev', 'ops'] };
-      const rs = await issuer.sign(claims, { alg: 'RS256' });
-      const es = await issuer.sign(claims, { alg: 'ES256' });
-      // Cold: decode, claim checks, signature and mapping, as for a token not in the cache.
-      const rsUs = await perOp(() => authenticator.verify(rs, decodeCompact(rs)!), 2000);
-      const esUs = await perOp(() => authenticator.verify(es, decodeCompact(es)!), 1000);
-      authenticator.stop();
-      const cache = new TokenCache({ maxEntries: 10_000, ttlMs: 60_000 });
-      cache.set(tokenKey(rs), { username: 'bench@example.com', groups: ['dev'], extra: {} } as never, Date.now() + 3_600_000);
-      // Cached: what every request with a known token costs (SHA-256 of the token, then a map lookup).
-      const cachedUs = await perOp(() => cache.get(tokenKey(rs)), 200_000);
-      comparisons.push(
-        { scenario: 'token', metric: 'cold verification RS256', unit: 'µs/op', proxied: rsUs, target: '≤ 200 µs', met: rsUs <= 200 },
-        { scenario: 'token', metric: 'cold verification ES256', unit: 'µs/op', proxied: esUs },
-        { scenario: 'token', metric: 'cached check', unit: 'µs/op', proxied: cachedUs, target: '≤ 5 µs', met: cachedUs <= 5 },
-      );
-    }
 
     if (opts.only.has('as')) {
       log('kubectl --as: SubjectAccessReview cache warm vs cold');
