@@ -13,7 +13,7 @@
  */
 import { fetchText } from './https-json.js';
 import { RemoteKeySet } from './remote-key-set.js';
-import { type DecodedToken, decodeCompact, standardClaimProblems, TokenError } from './token-claims.js';
+import { algorithmProblem, type DecodedToken, decodeCompact, standardClaimProblems, TokenError } from './token-claims.js';
 
 export const MAX_FOREIGN_ISSUERS = 8;
 /** How long a failed discovery of a foreign issuer is remembered before the next token tries again. */
@@ -137,12 +137,10 @@ export class DistributedClaimResolver {
   private async verifyClaimJwt(jwt: string, decoded: DecodedToken, iss: string, keys: RemoteKeySet): Promise<void> {
     const [problem] = standardClaimProblems(decoded, { issuer: { url: iss, audiences: this.o.audiences } }, (this.o.now ?? Date.now)());
     if (problem !== undefined) fail(`verify distributed claim token: ${unwrap(problem)}`);
-    const alg = decoded.header.alg;
-    if (typeof alg !== 'string' || !this.o.signingAlgs.includes(alg)) {
-      fail(`verify distributed claim token: oidc: id token signed with unsupported algorithm, expected [${this.o.signingAlgs.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`);
-    }
+    const algProblem = algorithmProblem(decoded.header.alg, this.o.signingAlgs);
+    if (algProblem !== undefined) fail(`verify distributed claim token: ${algProblem}`);
     try {
-      await keys.verify(jwt, decoded.header.kid, [alg]);
+      await keys.verify(jwt, decoded.header.kid, [decoded.header.alg as string]);
     } catch (err) {
       fail(`verify distributed claim token: ${(err as Error).message}`);
     }

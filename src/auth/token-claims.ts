@@ -104,6 +104,12 @@ function claimSourceProblem(claims: Record<string, unknown>): string | undefined
   return undefined;
 }
 
+/** go-oidc's algorithm allowlist: the problem with a header's `alg` (without the `oidc: verify token: ` wrapper), if any. */
+export function algorithmProblem(alg: unknown, allowed: readonly string[]): string | undefined {
+  if (typeof alg === 'string' && allowed.includes(alg)) return undefined;
+  return `oidc: id token signed with unsupported algorithm, expected [${allowed.map((a) => `"${a}"`).join(' ')}] got "${String(alg)}"`;
+}
+
 /** go-oidc's claim checks: issuer, audience, exp (no leeway), nbf (60 s leeway); `iat` is parsed, never compared. */
 export function checkStandardClaims(decoded: DecodedToken, spec: IssuerClaims, nowMs: number): void {
   const [first] = standardClaimProblems(decoded, spec, nowMs);

@@ -122,6 +122,14 @@ describe('distributed claims', () => {
     await expect(verify(a, await idToken())).rejects.toThrow('oidc: could not expand distributed claims: verify distributed claim token: failed to verify signature');
   });
 
+  it('refuses an answer signed with an algorithm the authenticator does not allow', async () => {
+    const a = await ready({ ...spec(), signingAlgs: ['RS256'] });
+    issuer.routes.set('/groups', { code: 200, body: await issuer.sign({ aud: 'my-client', groups: ['team1'] }, { alg: 'ES256' }) });
+    await expect(verify(a, await idToken())).rejects.toThrow(
+      'oidc: could not expand distributed claims: verify distributed claim token: oidc: id token signed with unsupported algorithm, expected ["RS256"] got "ES256"',
+    );
+  });
+
   it('lets a normal claim win without fetching (vector 75)', async () => {
     const a = await ready();
     await serveClaims({ groups: ['team2'] });
