@@ -4,7 +4,7 @@
  * server, then runs each verification step on its own. The token is read from --token-file (or `-` for
  * stdin; --token works too but puts the token in the process list) and is never printed.
  */
-import { AuthenticatorSet } from './auth/authenticator-set.js';
+import { AuthenticatorSet, unknownIssuerMessage } from './auth/authenticator-set.js';
 import { decodeCompact } from './auth/token-claims.js';
 import type { UserInfo } from './auth/user-info.js';
 import { parseArgv } from './config/argv-parser.js';
@@ -78,7 +78,7 @@ export async function checkToken(specs: Parameters<typeof AuthenticatorSet.build
   const authenticator = set.select(decoded);
   if (!authenticator) {
     const configured = set.authenticators.map((a) => a.issuer).join(', ');
-    return { accepted: false, reasons: [`token issuer ${JSON.stringify(decoded.claims.iss ?? null).slice(0, 200)} is not a configured issuer (configured: ${configured})`] };
+    return { accepted: false, reasons: [`${unknownIssuerMessage(decoded)} (configured: ${configured})`] };
   }
   try {
     await authenticator.start();

@@ -6,8 +6,7 @@
  */
 import { type IssuerStatus, JwtAuthenticator, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
 import type { JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
-import { type DecodedToken, TokenError, unverifiedIssuer } from './token-claims.js';
-import type { UserInfo } from './user-info.js';
+import { type DecodedToken, unverifiedIssuer } from './token-claims.js';
 
 export class AuthenticatorSet {
   private readonly byIssuer: ReadonlyMap<string, JwtAuthenticator>;
@@ -43,14 +42,12 @@ export class AuthenticatorSet {
     return issuer !== undefined ? this.byIssuer.get(issuer) : undefined;
   }
 
-  /** Full verification by the selected issuer; a token that matches no issuer is refused (401). */
-  async verify(token: string, decoded: DecodedToken): Promise<UserInfo> {
-    const authenticator = this.select(decoded);
-    if (!authenticator) throw new TokenError(`token issuer ${JSON.stringify(decoded.claims.iss ?? null).slice(0, 200)} is not a configured issuer`);
-    return authenticator.verify(token, decoded);
-  }
-
   status(): IssuerStatus[] {
     return this.authenticators.map((a) => a.status());
   }
+}
+
+/** Why a token that no authenticator was selected for is refused (401; the issuer shown is bounded). */
+export function unknownIssuerMessage(decoded: DecodedToken): string {
+  return `token issuer ${JSON.stringify(decoded.claims.iss ?? null).slice(0, 200)} is not a configured issuer`;
 }

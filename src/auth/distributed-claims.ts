@@ -17,7 +17,7 @@ import { algorithmProblem, type DecodedToken, decodeCompact, standardClaimProble
 
 export const MAX_FOREIGN_ISSUERS = 8;
 /** How long a failed discovery of a foreign issuer is remembered before the next token tries again. */
-const FOREIGN_RETRY_MS = 10_000;
+export const FOREIGN_RETRY_MS = 10_000;
 
 export interface DistributedClaimOptions {
   /** The claim to resolve (the groups mapping's `claim`). */
@@ -48,10 +48,14 @@ const unwrap = (message: string): string => message.replace(/^oidc: verify token
 
 export class DistributedClaimResolver {
   private readonly foreign = new Map<string, ForeignIssuer>();
-  /** Endpoint GETs made so far (for tests and the check-token report). */
-  fetches = 0;
+  private endpointFetches = 0;
 
   constructor(private readonly o: DistributedClaimOptions) {}
+
+  /** Endpoint GETs made so far. */
+  get fetches(): number {
+    return this.endpointFetches;
+  }
 
   /**
    * The claims with the distributed claim filled in, or the same object when there is nothing to resolve.
@@ -86,7 +90,7 @@ export class DistributedClaimResolver {
       fail(`${context}: parse "${endpoint}": invalid URL`);
     }
     if (url.protocol !== 'https:') fail(`${context}: endpoint "${endpoint}" must use https`);
-    this.fetches += 1;
+    this.endpointFetches += 1;
     let res;
     try {
       res = await fetchText(url.href, {
@@ -109,12 +113,13 @@ export class DistributedClaimResolver {
       if (!own) fail(`verifying untrusted issuer ${iss} failed: verifier not initialized for issuer: "${iss}"`);
       return own;
     }
+    // Failed discoveries are forgotten after the retry interval, so they neither block a retry of the
+    // same issuer nor hold one of the MAX_FOREIGN_ISSUERS slots for good.
     const now = (this.o.now ?? Date.now)();
-    let entry = this.foreign.get(iss);
-    if (entry?.failedAt !== undefined && now - entry.failedAt >= FOREIGN_RETRY_MS) {
-      this.foreign.delete(iss);
-      entry = undefined;
+    for (const [known, { failedAt }] of this.foreign) {
+      if (failedAt !== undefined && now - failedAt >= FOREIGN_RETRY_MS) this.foreign.delete(known);
     }
+    let entry = this.foreign.get(iss);
     if (!entry) {
       if (!iss.startsWith('https://')) fail(`verifying untrusted issuer ${iss} failed: issuer URL scheme must be https`);
       if (this.foreign.size >= MAX_FOREIGN_ISSUERS) fail(`verifying untrusted issuer ${iss} failed: more than ${MAX_FOREIGN_ISSUERS} distributed claim issuers`);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { configHash, parseAuthenticationConfig } from '../config/authentication-config.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { unauthenticated } from '../proxy/admission-error.js';
-import { AuthenticatorSet } from './authenticator-set.js';
+import { AuthenticatorSet, unknownIssuerMessage } from './authenticator-set.js';
 import type { IssuerStatus, JwtAuthenticatorOptions } from './jwt-authenticator.js';
 import { TokenCache } from './token-cache.js';
 import { decodeCompact, TokenError } from './token-claims.js';
@@ -110,11 +110,11 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
   async authenticate(token: string): Promise<UserInfo> {
     const decoded = decodeCompact(token);
     if (!decoded) throw unauthenticated('invalid bearer token: not a compact JWT');
-    const set = this.current;
-    if (!set.select(decoded)) throw unauthenticated(`token issuer ${JSON.stringify(decoded.claims.iss ?? null).slice(0, 200)} is not a configured issuer`);
+    const authenticator = this.current.select(decoded);
+    if (!authenticator) throw unauthenticated(unknownIssuerMessage(decoded));
     try {
       return await this.cache.getOrVerify(token, async () => ({
-        user: await set.verify(token, decoded),
+        user: await authenticator.verify(token, decoded),
         expMs: Number(decoded.claims.exp) * 1000,
       }));
     } catch (err) {

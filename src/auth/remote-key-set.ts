@@ -121,11 +121,6 @@ export class RemoteKeySet {
     return true;
   }
 
-  /** The jose key resolver for the current keys (undefined until the first successful fetch). */
-  resolver(): JWTVerifyGetKey | undefined {
-    return this.getKey;
-  }
-
   /**
    * Verify a compact JWS against these keys (refetching once, within the cooldown, for an unknown `kid`).
    * Errors read like go-oidc's `failed to verify signature: …`; the caller adds its context.

@@ -255,6 +255,7 @@ function checkClaimRules(claims: Record<string, unknown>, compiled: CompiledJwtS
 }
 
 function checkUserRules(user: UserInfo, compiled: CompiledJwtSpec): void {
+  if (!compiled.spec.userValidationRules?.length) return; // the --oidc-* flags never have any
   const context = 'error evaluating user info validation rule';
   const activation = { user: { username: user.username, uid: user.uid ?? '', groups: [...user.groups], extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) } };
   for (const rule of compiled.spec.userValidationRules ?? []) {

@@ -3,7 +3,7 @@
  * authenticator fetches the source's endpoint with its access token and verifies the JWT it returns.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { MAX_FOREIGN_ISSUERS } from '../../../src/auth/distributed-claims.js';
+import { FOREIGN_RETRY_MS, MAX_FOREIGN_ISSUERS } from '../../../src/auth/distributed-claims.js';
 import { JwtAuthenticator } from '../../../src/auth/jwt-authenticator.js';
 import type { JwtAuthenticatorSpec } from '../../../src/auth/jwt-authenticator-spec.js';
 import { decodeCompact } from '../../../src/auth/token-claims.js';
@@ -177,7 +177,24 @@ describe('distributed claims', () => {
     expect((await verify(a, await idToken())).groups).toEqual(['from-other']);
     expect((await verify(a, await idToken())).groups).toEqual(['from-other']);
     expect(other.discoveryFetches).toBe(before + 1);
-    expect(MAX_FOREIGN_ISSUERS).toBeGreaterThan(0);
+  });
+
+  it('discovers at most MAX_FOREIGN_ISSUERS other issuers, and a failed one frees its slot after the retry interval', async () => {
+    let offsetMs = 0;
+    const a = new JwtAuthenticator(spec(), { now: () => Date.now() + offsetMs });
+    started.push(a);
+    await a.start();
+    const answerFrom = async (i: number) => {
+      // Nothing listens on port 1: discovery of this issuer fails at once.
+      issuer.routes.set('/groups', { code: 200, body: await issuer.sign({ iss: `https://127.0.0.1:1/issuer-${i}`, aud: 'my-client', groups: ['x'] }) });
+      return verify(a, await idToken());
+    };
+    for (let i = 0; i < MAX_FOREIGN_ISSUERS; i++) {
+      await expect(answerFrom(i)).rejects.toThrow(`verifier not initialized for issuer: "https://127.0.0.1:1/issuer-${i}"`);
+    }
+    await expect(answerFrom(MAX_FOREIGN_ISSUERS)).rejects.toThrow(`more than ${MAX_FOREIGN_ISSUERS} distributed claim issuers`);
+    offsetMs = FOREIGN_RETRY_MS;
+    await expect(answerFrom(MAX_FOREIGN_ISSUERS)).rejects.toThrow(`verifier not initialized for issuer: "https://127.0.0.1:1/issuer-${MAX_FOREIGN_ISSUERS}"`);
   });
 
   it('never sends the access token over plain http', async () => {
