@@ -43,6 +43,8 @@ it.each(cases)('%s is refused with 400, the connection is closed, and nothing re
   await conn.closed;
   expect(conn.received()).toMatch(/^HTTP\/1\.1 400 /);
   expect(conn.received()).toContain('Connection: close');
+  // The proxy's own refusal (Node's default 400 has no body): a Status kubectl can print.
+  expect(JSON.parse(conn.received().slice(conn.received().indexOf('\r\n\r\n') + 4))).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'malformed HTTP request' });
   expect(env.upstream.since(before)).toEqual([]);
 });
 

@@ -48,20 +48,20 @@ describe('AuditService', () => {
     expect(a.res.getHeader('audit-id')).toBe(id);
   });
 
-  it('a request the client abandoned while admission was deciding is still completed', () => {
+  it('a request the client abandoned while admission was deciding is still completed', async () => {
     const { req, res } = request('GET', '/api/v1/namespaces/default/pods/web');
     const id = sut.begin(req, res);
     res.emit('close');
-    decide(req);
+    await decide(req);
     expect(events().map((e) => [e.auditID, e.stage])).toEqual([[id, 'RequestReceived'], [id, 'ResponseComplete']]);
   });
 
-  it('completes each request once, and a request the policy does not audit never', () => {
+  it('completes each request once, and a request the policy does not audit never', async () => {
     const audited = request('GET', '/api/v1/pods');
     const ignored = request('DELETE', '/api/v1/namespaces/default/pods/web');
     for (const r of [audited, ignored]) {
       sut.begin(r.req, r.res);
-      decide(r.req);
+      await decide(r.req);
       r.res.emit('close');
       r.res.emit('close');
     }
@@ -71,7 +71,7 @@ describe('AuditService', () => {
   it('a watch still open at shutdown gets its ResponseComplete with the status it started with', async () => {
     const { req, res } = request('GET', '/api/v1/pods?watch=true');
     sut.begin(req, res);
-    decide(req);
+    await decide(req);
     res.writeHead(200);
     await sut.onModuleDestroy();
     expect(events().map((e) => [e.stage, e.responseStatus?.code])).toEqual([['RequestReceived', undefined], ['ResponseStarted', 200], ['ResponseComplete', 200]]);
