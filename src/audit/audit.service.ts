@@ -109,13 +109,15 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     if (existing) return existing.auditID;
     const tracked: Tracked = { auditID: randomUUID(), receivedAt: new Date(), longRunning: false, completed: false, closed: false, code: () => (res ? res.statusCode : 0) };
     this.tracked.set(req, tracked);
+    res?.setHeader('Audit-Id', tracked.auditID);
+    // Without a backend there is no event to start or complete: the Audit-ID is all a request needs.
+    if (this.backends.length === 0) return tracked.auditID;
     // A safety net for upgrades: the tunnel hooks report the real outcome first; this only catches a client gone early.
     upgradeSocket?.once('close', () => {
       tracked.closed = true;
       this.complete(req, tracked.code());
     });
     if (res) {
-      res.setHeader('Audit-Id', tracked.auditID);
       // Every response head goes through writeHead (ServerResponse's implicit header calls it too).
       const writeHead = res.writeHead;
       const service = this;

@@ -43,7 +43,7 @@ import { AdmissionError, unauthenticated } from './admission-error.js';
 import { type BearerLookup, bearerToken, withoutBearerProtocol } from './bearer-token.js';
 import { type ClientAddress, parseTrustedProxies, resolveClientAddress } from './client-address.js';
 import { toAdmissionError } from './kube-status.js';
-import { type RequestInfo, resolveRequestInfo } from './request-info.js';
+import { type RequestInfo, requestInfoOf } from './request-info.js';
 
 export interface AdmittedRequest {
   readonly user: UserInfo;
@@ -59,11 +59,6 @@ export interface AdmittedRequest {
 const admitted = new WeakMap<IncomingMessage, AdmittedRequest>();
 /** Who authenticated, for auditing a request refused after authentication (e.g. a denied --as). */
 const authenticated = new WeakMap<IncomingMessage, Authentication>();
-
-/** The admission result for this request, if it was admitted (for bookkeeping such as metrics). */
-export function peekAdmitted(req: IncomingMessage): AdmittedRequest | undefined {
-  return admitted.get(req);
-}
 
 /** The admission result the guard stored for this request; absence is a bug and fails closed. */
 export function admittedRequest(req: IncomingMessage): AdmittedRequest {
@@ -105,7 +100,7 @@ export class AdmissionService {
 
   async admit(req: IncomingMessage): Promise<AdmittedRequest> {
     const client = this.clientAddress(req);
-    const info = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    const info = requestInfoOf(req);
 
     const lookup = bearerToken(req.headers);
     if (lookup.kind === 'missing') throw unauthenticated('no bearer token in the request');
@@ -239,7 +234,7 @@ export class AdmissionService {
     // Not awaited: a refusal is answered at once; a blocking webhook still gets the event.
     this.audit
       .decided(req, {
-        info: admitted.get(req)?.info ?? resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'),
+        info: requestInfoOf(req),
         ...(who ? { user: { ...who.user, groups: withAuthenticatedGroup(who.user.groups) } } : {}),
         sourceIPs: [client.ip],
         annotations: who

@@ -4,6 +4,8 @@
  * The reference implementations got this wrong for the core group (jetstack#161, Tremolo#91/#93):
  * every `/api/...` path was a non-resource request with the HTTP method as verb.
  */
+import type { IncomingMessage } from 'node:http';
+
 export interface RequestInfo {
   readonly isResourceRequest: boolean;
   readonly path: string;
@@ -120,4 +122,19 @@ export function resolveRequestInfo(method: string, rawUrl: string): RequestInfo 
     ...(name ? { name } : {}),
     longRunning,
   };
+}
+
+const resolved = new WeakMap<IncomingMessage, RequestInfo>();
+
+/**
+ * The request's attributes, resolved once per request: the in-flight limiter, admission, audit and metrics
+ * all read the same object (and the same answer, even if something later rewrote req.url).
+ */
+export function requestInfoOf(req: IncomingMessage): RequestInfo {
+  let info = resolved.get(req);
+  if (!info) {
+    info = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    resolved.set(req, info);
+  }
+  return info;
 }

@@ -9,10 +9,9 @@ import { AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
 import { AdmissionError } from './admission-error.js';
-import { peekAdmitted } from './admission.service.js';
 import { InflightLimiter } from './inflight-limiter.js';
 import { writeStatus, writeStatusToSocket } from './kube-status.js';
-import { resolveRequestInfo } from './request-info.js';
+import { requestInfoOf } from './request-info.js';
 import { UpgradeListener } from './upgrade-listener.service.js';
 
 /** kube-apiserver's wording for its own 429 (apiserver/pkg/endpoints/handlers/responsewriters.TooManyRequests). */
@@ -90,7 +89,7 @@ export class SecureServerService {
       socket.once('close', () => this.upgraded.delete(socket));
       // exec/attach/port-forward are long-running and not counted; an Upgrade: on any other path is, so
       // the limit cannot be dodged by adding an Upgrade header. The slot is held until the socket closes.
-      const slot = this.inflight.acquire(resolveRequestInfo(req.method ?? 'GET', req.url ?? '/'));
+      const slot = this.inflight.acquire(requestInfoOf(req));
       if (!slot.admitted) {
         this.metrics.observeInflightRejection(slot.pool);
         socket.on('error', () => socket.destroy());
@@ -126,15 +125,14 @@ export class SecureServerService {
     const socket = req.socket;
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
     const started = process.hrtime.bigint();
-    const requestInfo = resolveRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    const requestInfo = requestInfoOf(req);
     // Before authentication, like the API server's filter chain puts cheap refusals first.
     const slot = this.inflight.acquire(requestInfo);
     res.once('close', () => {
       if (slot.admitted) slot.release();
       this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
-      const info = peekAdmitted(req)?.info ?? requestInfo;
-      const seconds = info.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.observeRequest(verbLabel(info.verb, info.isResourceRequest), res.statusCode, seconds);
+      const seconds = requestInfo.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
+      this.metrics.observeRequest(verbLabel(requestInfo.verb, requestInfo.isResourceRequest), res.statusCode, seconds);
       // Refusals and upstream failures are logged where they are decided; this catches every other 5xx.
       if (res.statusCode >= 500) {
         this.logger.error({ method: req.method, uri: req.url, statusCode: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request answered with a server error');

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import httpProxy from 'http-proxy';
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AdmissionError } from '../proxy/admission-error.js';
 import { writeStatus } from '../proxy/kube-status.js';
@@ -67,6 +68,12 @@ export class ProxyService implements OnModuleDestroy {
         proxyReq.once('close', () => clearTimeout(timer));
       }
     });
+    this.proxy.on('error', (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => {
+      if (!(res instanceof ServerResponse) || res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
+      const admissionError = upstreamError(err);
+      this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
+      writeStatus(res, admissionError);
+    });
     // http-proxy pipes the API server's response into the client's, and a pipe does not end its destination
     // when the source breaks: a watch whose API server restarted hung open forever, so client-go never
     // re-watched. A response cut short upstream is cut short downstream (never ended cleanly, which would
@@ -97,12 +104,9 @@ export class ProxyService implements OnModuleDestroy {
   forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
     this.outbound.set(req, this.finalHeaders(headers, opts));
     if (opts.taps) this.taps.set(req, opts.taps);
-    this.proxy.web(req, res, {}, (err: Error) => {
-      if (res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
-      const admissionError = upstreamError(err);
-      this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
-      writeStatus(res, admissionError);
-    });
+    // No per-request options or callback: with options, http-proxy copies them and re-parses the target URL
+    // (legacy url.parse) on every request; failures arrive as the server's 'error' event (constructor).
+    this.proxy.web(req, res);
   }
 
   forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: OutgoingHttpHeaders, opts: ForwardOptions, hooks: TunnelHooks = {}): void {
