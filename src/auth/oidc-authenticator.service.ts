@@ -5,7 +5,7 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { unauthenticated } from '../proxy/admission-error.js';
 import { AuthenticatorSet, unknownIssuerMessage } from './authenticator-set.js';
 import type { IssuerStatus, JwtAuthenticatorOptions } from './jwt-authenticator.js';
-import { TokenCache } from './token-cache.js';
+import { TokenCache, tokenKey } from './token-cache.js';
 import { decodeCompact, TokenError } from './token-claims.js';
 import type { UserInfo } from './user-info.js';
 
@@ -108,6 +108,10 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
   }
 
   async authenticate(token: string): Promise<UserInfo> {
+    // A token verified under the current configuration (the cache is replaced on reload) within the last
+    // 10 s and before its exp: nothing to decode or select.
+    const cached = this.cache.get(tokenKey(token));
+    if (cached) return cached;
     const decoded = decodeCompact(token);
     if (!decoded) throw unauthenticated('invalid bearer token: not a compact JWT');
     const authenticator = this.current.select(decoded);

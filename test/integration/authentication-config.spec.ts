@@ -125,8 +125,11 @@ describe('reloading the file', () => {
     expect((await seenBy(await second.sign({ aud: 'cluster-b', sub: 'bob', hd: 'example.com' }))).user).toEqual(['b-user:bob']);
   });
 
-  it('swaps a valid new version in: the new mapping applies and the hash changes', async () => {
+  it('swaps a valid new version in: the new mapping applies (also to a token verified just before) and the hash changes', async () => {
     const before = await hashOnMetrics();
+    // Verified and cached under the old mapping; the cache answers before any decoding, so it must not survive the swap.
+    const cachedToken = await second.sign({ aud: 'cluster-b', sub: 'bob', hd: 'example.com' });
+    expect((await seenBy(cachedToken)).user).toEqual(['b-user:bob']);
     writeFileSync(file, configFor(env.issuer, second, 'team-b:'));
     const token = await second.sign({ aud: 'cluster-b', sub: 'carol', hd: 'example.com' });
     const seen = await waitFor(async () => {
@@ -134,6 +137,8 @@ describe('reloading the file', () => {
       return s.user?.[0] === 'team-b:carol' ? s : undefined;
     }, 10_000, 'the reloaded mapping');
     expect(seen.groups).toEqual(['system:authenticated']);
+    // Well within the cache's 10 s: a stale entry would still answer b-user:bob here.
+    expect((await seenBy(cachedToken)).user).toEqual(['team-b:bob']);
     const after = await hashOnMetrics();
     expect(after).not.toBe(before);
     expect(env.proxy.output()).toContain(`authentication configuration ${after} active`);
