@@ -7,7 +7,7 @@
  *   npm run bench -- --watches 5000 --stream-mib 256
  *
  * Starts bench/upstream.ts in its own process, a local OIDC issuer (test/fixtures/test-issuer.ts) and the
- * built proxy (dist/main.js); wrk (Debian: `apt-get install wrk`) drives HTTP load over keep-alive TLS.
+ * built proxy (dist/main.js), and for reference bench/reference-proxy.ts (a bare Node.js HTTPS proxy); wrk (Debian: `apt-get install wrk`) drives HTTP load over keep-alive TLS.
  * Writes bench/results/<date>.{json,md,svg}. Not part of CI's pass/fail: timing is a report, not a test.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
@@ -106,12 +106,14 @@ async function getStatus(port: number, path: string): Promise<number> {
 }
 
 let portSeed = 20000 + Math.floor(Math.random() * 20000);
-async function startProxy(args: readonly string[]): Promise<Proxy> {
+/** kube-oidc-proxy as built, or bench/reference-proxy.ts: the fewest lines a Node.js HTTPS proxy can be. */
+async function startProxy(args: readonly string[], which: 'kube-oidc-proxy' | 'reference' = 'kube-oidc-proxy'): Promise<Proxy> {
   const securePort = portSeed++;
   const opsPort = portSeed++;
   const started = performance.now();
+  const entry = which === 'reference' ? ['--import', join(ROOT, 'scripts/register-ts.mjs'), join(ROOT, 'bench/reference-proxy.ts')] : [join(ROOT, 'dist/main.js')];
   // Logs go to /dev/null: the proxy still formats every line (as in production), the bench does not read them.
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js'), '--bind-address=127.0.0.1', `--secure-port=${securePort}`, `--readiness-probe-port=${opsPort}`, ...args], {
+  const child = spawn(process.execPath, [...entry, '--bind-address=127.0.0.1', `--secure-port=${securePort}`, `--readiness-probe-port=${opsPort}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -390,8 +392,23 @@ async function main(): Promise<void> {
         cpuPerRequest.push(((cpuSeconds(proxy.child.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests));
         rounds.proxied.push(result);
       }
+      // The same load through bench/reference-proxy.ts: what Node's TLS and HTTP machinery alone costs here.
+      const reference = await startProxy(proxyArgs, 'reference');
+      const referenceRounds: WrkResult[] = [];
+      const referenceCpu: number[] = [];
+      try {
+        for (let r = 0; r < opts.rounds; r++) {
+          const cpuBefore = cpuSeconds(reference.child.pid!);
+          const result = await wrk(reference.url + path, 64, auth);
+          referenceCpu.push(((cpuSeconds(reference.child.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+          referenceRounds.push(result);
+        }
+      } finally {
+        await stopProxy(reference);
+      }
       const d = medianRound(rounds.direct, (x) => x.requestsPerSec);
       const p = medianRound(rounds.proxied, (x) => x.requestsPerSec);
+      const ref = medianRound(referenceRounds, (x) => x.requestsPerSec);
       const errors = [...rounds.proxied].reduce((n, x) => n + x.socketErrors + x.non2xx, 0);
       latency = { direct: d.latencyMs, proxied: p.latencyMs };
       comparisons.push(
@@ -401,6 +418,9 @@ async function main(): Promise<void> {
         { scenario: 'small GET ×64', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
         // CPU the proxy process spent per request: steadier than req/s when other work shares the cores.
         { scenario: 'small GET ×64', metric: 'proxy CPU per request', unit: 'µs', proxied: median(cpuPerRequest) },
+        { scenario: 'small GET ×64', metric: 'throughput, bare Node.js proxy (reference)', unit: 'req/s', direct: d.requestsPerSec, proxied: ref.requestsPerSec },
+        { scenario: 'small GET ×64', metric: 'p99, bare Node.js proxy (reference)', unit: 'ms', direct: d.latencyMs['99'], proxied: ref.latencyMs['99']!, higherIsBetter: false },
+        { scenario: 'small GET ×64', metric: 'CPU per request, bare Node.js proxy (reference)', unit: 'µs', proxied: median(referenceCpu) },
       );
     }
 
@@ -426,9 +446,17 @@ async function main(): Promise<void> {
         p.push(await download(proxy.url + path, ca.caPem, token, proxy.child.pid));
       }
       const growth = Math.max(...p.map((x) => x.rssGrowthMiB));
+      const reference = await startProxy(proxyArgs, 'reference');
+      const ref: number[] = [];
+      try {
+        for (let r = 0; r < opts.rounds; r++) ref.push((await download(reference.url + path, ca.caPem, token)).mbps);
+      } finally {
+        await stopProxy(reference);
+      }
       comparisons.push(
         { scenario: `stream ${opts.streamMiB} MiB`, metric: 'throughput', unit: 'MB/s', direct: median(d), proxied: median(p.map((x) => x.mbps)), target: '≥ 0.7 × direct', met: median(p.map((x) => x.mbps)) >= 0.7 * median(d) },
         { scenario: `stream ${opts.streamMiB} MiB`, metric: 'proxy peak RSS growth (max of rounds)', unit: 'MiB', proxied: growth, target: '< 64 MiB', met: growth < 64 },
+        { scenario: `stream ${opts.streamMiB} MiB`, metric: 'throughput, bare Node.js proxy (reference)', unit: 'MB/s', direct: median(d), proxied: median(ref) },
       );
     }
 
@@ -448,10 +476,25 @@ async function main(): Promise<void> {
       const open = proxied.open();
       proxied.close();
       const perWatchKiB = ((after - before) * 1024) / opts.watches;
+      // The same watches through bench/reference-proxy.ts: what two TLS sockets per watch cost in Node.
+      await sleep(2000);
+      const reference = await startProxy(proxyArgs, 'reference');
+      let referenceKiB: number;
+      try {
+        await sleep(1000);
+        const refBefore = rssMiB(reference.child.pid!);
+        const refWatches = await openWatches(reference.url, ca.caPem, token, opts.watches);
+        await sleep(3000);
+        referenceKiB = ((rssMiB(reference.child.pid!) - refBefore) * 1024) / opts.watches;
+        refWatches.close();
+      } finally {
+        await stopProxy(reference);
+      }
       comparisons.push(
         { scenario: `${opts.watches} idle watches`, metric: 'time to establish all', unit: 'ms', direct: direct.ms, proxied: proxied.ms, higherIsBetter: false },
         { scenario: `${opts.watches} idle watches`, metric: 'proxy RSS per watch', unit: 'KiB', proxied: perWatchKiB, target: '≤ 48 KiB', met: perWatchKiB <= 48 },
         { scenario: `${opts.watches} idle watches`, metric: 'still open after 3 s', unit: 'watches', proxied: open, target: `${opts.watches} (none dropped)`, met: open === opts.watches },
+        { scenario: `${opts.watches} idle watches`, metric: 'RSS per watch, bare Node.js proxy (reference)', unit: 'KiB', proxied: referenceKiB },
       );
       if (opts.watches < 10_000) notes.push(`Watches: ${opts.watches}, not 10,000: every proxied watch holds two sockets in the proxy and this machine's hard descriptor limit is ${readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)?.[1] ?? '?'}.`);
       await sleep(2000);
