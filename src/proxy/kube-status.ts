@@ -70,7 +70,16 @@ function extraHeaders(err: AdmissionError): Record<string, string> {
   return err.kind === 'TooManyRequests' ? { 'Retry-After': '1' } : {};
 }
 
+/** Responses this proxy answered itself with a Status: their refusal or failure was logged where it was decided. */
+const answeredByProxy = new WeakSet<ServerResponse>();
+
+/** True when writeStatus answered this response (as opposed to the API server's answer passed through). */
+export function isProxyStatus(res: ServerResponse): boolean {
+  return answeredByProxy.has(res);
+}
+
 export function writeStatus(res: ServerResponse, err: AdmissionError): void {
+  answeredByProxy.add(res);
   if (res.headersSent) {
     // The response already started (e.g. a stream broke mid-way): the only honest signal left is to cut it.
     res.destroy();

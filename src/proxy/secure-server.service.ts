@@ -10,7 +10,7 @@ import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
 import { AdmissionError } from './admission-error.js';
 import { InflightLimiter } from './inflight-limiter.js';
-import { writeStatus, writeStatusToSocket } from './kube-status.js';
+import { isProxyStatus, writeStatus, writeStatusToSocket } from './kube-status.js';
 import { requestInfoOf } from './request-info.js';
 import { UpgradeListener } from './upgrade-listener.service.js';
 
@@ -91,9 +91,8 @@ export class SecureServerService {
       // the limit cannot be dodged by adding an Upgrade header. The slot is held until the socket closes.
       const slot = this.inflight.acquire(requestInfoOf(req));
       if (!slot.admitted) {
-        this.metrics.observeInflightRejection(slot.pool);
         socket.on('error', () => socket.destroy());
-        writeStatusToSocket(socket, new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${slot.pool} in-flight limit reached`));
+        writeStatusToSocket(socket, this.overLimit(slot.pool));
         return;
       }
       socket.once('close', slot.release);
@@ -133,22 +132,30 @@ export class SecureServerService {
       this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
       const seconds = requestInfo.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.observeRequest(verbLabel(requestInfo.verb, requestInfo.isResourceRequest), res.statusCode, seconds);
-      // Refusals and upstream failures are logged where they are decided; this catches every other 5xx.
-      if (res.statusCode >= 500) {
+      // Refusals and upstream failures are logged where they are decided (once); this catches the API
+      // server's own 5xx answers and anything else no one logged.
+      if (res.statusCode >= 500 && !isProxyStatus(res)) {
         this.logger.error({ method: req.method, uri: req.url, statusCode: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request answered with a server error');
       }
       // During shutdown, finish each connection after its last in-flight response.
       if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });
     if (this.closing) res.setHeader('connection', 'close');
-    // Audited like the API server, whose audit filter sits outside its max-in-flight filter: a 429 is an event too.
+    // Every response carries an Audit-ID, a 429 too. A 429 records no audit event: it is refused before
+    // authentication (a flood must not cost token verifications), so there is no user to record, where
+    // kube-apiserver authenticates first and audits the 429 under the user (docs/audit.md).
     this.audit.begin(req, res);
     if (!slot.admitted) {
-      this.metrics.observeInflightRejection(slot.pool);
-      writeStatus(res, new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${slot.pool} in-flight limit reached`));
+      writeStatus(res, this.overLimit(slot.pool));
       return;
     }
     app(req, res);
+  }
+
+  /** The 429 for a full in-flight pool (counted here, for HTTP requests and upgrades alike). */
+  private overLimit(pool: 'readOnly' | 'mutating'): AdmissionError {
+    this.metrics.observeInflightRejection(pool);
+    return new AdmissionError('TooManyRequests', TOO_MANY_REQUESTS, `${pool} in-flight limit reached`);
   }
 
   /**
