@@ -230,15 +230,30 @@ export function ruleMatches(r: PolicyRule, attrs: PolicyAttributes): boolean {
   return true;
 }
 
+/** Each rule's decision (and the no-match one), built once per loaded policy: evaluation allocates nothing. */
+const decisions = new WeakMap<AuditPolicy, { readonly byRule: readonly PolicyDecision[]; readonly none: PolicyDecision }>();
+
+function decisionsOf(policy: AuditPolicy): { readonly byRule: readonly PolicyDecision[]; readonly none: PolicyDecision } {
+  let built = decisions.get(policy);
+  if (!built) {
+    built = {
+      byRule: policy.rules.map((r) => ({
+        level: r.level,
+        omitStages: new Set([...policy.omitStages, ...r.omitStages]),
+        omitManagedFields: r.omitManagedFields ?? policy.omitManagedFields,
+      })),
+      none: { level: 'None', omitStages: new Set(policy.omitStages), omitManagedFields: policy.omitManagedFields },
+    };
+    decisions.set(policy, built);
+  }
+  return built;
+}
+
 /** The first matching rule decides; without one the request is not audited. Stages omitted by the policy apply to every rule. */
 export function evaluatePolicy(policy: AuditPolicy, attrs: PolicyAttributes): PolicyDecision {
-  for (const r of policy.rules) {
-    if (!ruleMatches(r, attrs)) continue;
-    return {
-      level: r.level,
-      omitStages: new Set([...policy.omitStages, ...r.omitStages]),
-      omitManagedFields: r.omitManagedFields ?? policy.omitManagedFields,
-    };
+  const { byRule, none } = decisionsOf(policy);
+  for (let i = 0; i < policy.rules.length; i++) {
+    if (ruleMatches(policy.rules[i]!, attrs)) return byRule[i]!;
   }
-  return { level: 'None', omitStages: new Set(policy.omitStages), omitManagedFields: policy.omitManagedFields };
+  return none;
 }
