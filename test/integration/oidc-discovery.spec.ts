@@ -167,7 +167,9 @@ describe('when the API server never served a good copy', () => {
       beforeStart: ({ upstream }) => (upstream.discovery.mode = 'oversize'),
     });
     const proxy = env.proxy;
-    await waitFor(async () => ((await opsGet(proxy.opsPort, '/live')).status === 200 ? true : undefined), 15_000, '/live');
+    await waitFor(async () => ((await opsGet(proxy.opsPort, '/live')).status === 200 ? true : undefined), 15_000, '/live').catch((err: Error) => {
+      throw new Error(`${err.message}\n--- proxy output ---\n${proxy.output()}`);
+    });
     const res = await waitFor(async () => fetch(`http://127.0.0.1:${port}${JWKS_PATH}`), 10_000, 'the discovery listener');
     expect(res.status).toBe(502);
     expect(await res.text()).toMatch(/could not be fetched from the API server/);
