@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../fixtures/free-port.js';
 
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -88,19 +88,6 @@ export class ManagedProcess {
   }
 }
 
-/** A port that was free a moment ago. Components bind it right away, so a clash is rare. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 /** Polls `check` until it returns true; fails fast if one of `watch` dies meanwhile. */
 export async function waitFor(what: string, check: () => Promise<boolean>, opts: { timeoutMs: number; watch?: readonly ManagedProcess[] }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -120,3 +107,5 @@ export async function waitFor(what: string, check: () => Promise<boolean>, opts:
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+export { freePort };

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '../../fixtures/free-port.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,37 +16,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-/** Ports freePort() handed out in this process: never handed out twice. */
-const issuedPorts = new Set<number>();
-
-/** Below Linux's default ephemeral range (32768-60999), which listen(0) and outgoing connections draw from. */
-const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
-
-/**
- * A port that is free now, that this process has not handed out before, and that no listen(0) (the test
- * issuer, the fake API server) or outgoing connection can be given in the meantime: it is outside the
- * ephemeral range. With ports from listen(0), a test that took one for itself (--oidc-discovery-bind-address)
- * could see the fake API server, started next, handed the same port, and the proxy then exited with
- * EADDRINUSE (seen once in CI).
- */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
-    if (issuedPorts.has(port)) continue;
-    if (!(await canListen(port))) continue;
-    issuedPorts.add(port);
-    return port;
-  }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 export interface ProxyProcess {
   readonly securePort: number;
@@ -209,3 +178,5 @@ export function oidcProxyArgs(s: OidcProxySetup): string[] {
     `--kubeconfig=${s.kubeconfig}`,
   ];
 }
+
+export { freePort };
