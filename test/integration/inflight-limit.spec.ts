@@ -93,3 +93,25 @@ it('an Upgrade header on a short request is counted too, so it cannot bypass the
   env.upstream.releaseHeld();
   await Promise.all(held);
 });
+
+/** Sends until the answer is not a 429 (a slot is released when the previous response or socket closes, a moment after the client sees it). */
+async function firstAnswerOtherThan429(request: () => Promise<{ status: number }>): Promise<number> {
+  let status = 429;
+  await waitFor(async () => ((status = (await request()).status) !== 429 ? true : undefined), 5_000, 'a free in-flight slot');
+  return status;
+}
+
+it('a refused request and a closed counted upgrade give their slot back: the pool never leaks', async () => {
+  // The mutating pool holds one: a leaked slot would make every later write a 429.
+  const unauthenticated = (): Promise<TestResponse> => send(env.proxy.url, { method: 'POST', path: '/api/v1/namespaces/default/pods', ca: env.ca.caPem });
+  for (let i = 0; i < 3; i++) expect(await firstAnswerOtherThan429(unauthenticated)).toBe(401);
+
+  for (let i = 0; i < 3; i++) {
+    const upgrade = await rawUpgrade(env.proxy.securePort, env.ca.caPem, upgradeHead('/api/v1/namespaces/default/pods', token, 'websocket'));
+    await upgrade.waitFor('HTTP/1.1 ', 10_000);
+    expect(upgrade.received()).not.toMatch(/^HTTP\/1\.1 429 /);
+    upgrade.socket.destroy();
+    await upgrade.closed;
+  }
+  expect(await firstAnswerOtherThan429(() => call('POST', '/api/v1/namespaces/default/pods'))).toBe(200);
+});
