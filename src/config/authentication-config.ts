@@ -57,6 +57,21 @@ function checkFields(p: Problems, path: string, value: Obj, known: readonly stri
   for (const key of Object.keys(value)) if (!known.includes(key)) p.errors.push(`${path ? `${path}.` : ''}${key}: unknown field`);
 }
 
+/**
+ * An optional list of objects (absent or null: empty). A non-list, a non-object item and unknown fields
+ * are reported; `each` sees every object item with its path.
+ */
+function eachListObject(p: Problems, path: string, raw: unknown, fields: readonly string[], each: (item: Obj, at: string) => void): void {
+  if (raw === undefined || raw === null) return;
+  if (!Array.isArray(raw)) return p.type(path, 'list');
+  raw.forEach((item: unknown, i) => {
+    const at = `${path}[${i}]`;
+    if (!isObj(item)) return p.type(at, 'object');
+    checkFields(p, at, item, fields);
+    each(item, at);
+  });
+}
+
 function str(p: Problems, path: string, v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') {
@@ -141,18 +156,10 @@ function validateIssuer(p: Problems, path: string, raw: unknown, seen: IssuerCon
 }
 
 function validateClaimRules(p: Problems, path: string, raw: unknown): JwtAuthenticatorSpec['claimValidationRules'] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) {
-    p.type(path, 'list');
-    return [];
-  }
   const rules: Array<JwtAuthenticatorSpec['claimValidationRules'][number]> = [];
   const claims = new Set<string>();
   const expressions = new Set<string>();
-  raw.forEach((r, i) => {
-    const at = `${path}[${i}]`;
-    if (!isObj(r)) return p.type(at, 'object');
-    checkFields(p, at, r, ['claim', 'requiredValue', 'expression', 'message']);
+  eachListObject(p, path, raw, ['claim', 'requiredValue', 'expression', 'message'], (r, at) => {
     const claim = str(p, `${at}.claim`, r.claim) ?? '';
     const requiredValue = str(p, `${at}.requiredValue`, r.requiredValue) ?? '';
     const expression = str(p, `${at}.expression`, r.expression) ?? '';
@@ -210,17 +217,9 @@ function validatePrefixed(p: Problems, path: string, raw: unknown, required: boo
 const RESERVED_EXTRA_DOMAINS = ['k8s.io', 'kubernetes.io'];
 
 function validateExtra(p: Problems, path: string, raw: unknown): ExtraMapping[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) {
-    p.type(path, 'list');
-    return [];
-  }
   const keys = new Set<string>();
   const out: ExtraMapping[] = [];
-  raw.forEach((e, i) => {
-    const at = `${path}[${i}]`;
-    if (!isObj(e)) return p.type(at, 'object');
-    checkFields(p, at, e, ['key', 'valueExpression']);
+  eachListObject(p, path, raw, ['key', 'valueExpression'], (e, at) => {
     const key = str(p, `${at}.key`, e.key) ?? '';
     const valueExpression = str(p, `${at}.valueExpression`, e.valueExpression) ?? '';
     if (key === '') p.required(`${at}.key`);
@@ -243,17 +242,9 @@ function validateExtra(p: Problems, path: string, raw: unknown): ExtraMapping[] 
 }
 
 function validateUserRules(p: Problems, path: string, raw: unknown): NonNullable<JwtAuthenticatorSpec['userValidationRules']> {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) {
-    p.type(path, 'list');
-    return [];
-  }
   const seen = new Set<string>();
   const out: Array<{ expression: string; message?: string }> = [];
-  raw.forEach((r, i) => {
-    const at = `${path}[${i}]`;
-    if (!isObj(r)) return p.type(at, 'object');
-    checkFields(p, at, r, ['expression', 'message']);
+  eachListObject(p, path, raw, ['expression', 'message'], (r, at) => {
     const expression = str(p, `${at}.expression`, r.expression) ?? '';
     const message = str(p, `${at}.message`, r.message) ?? '';
     if (expression === '') return p.required(`${at}.expression`, 'expression is required');
