@@ -110,14 +110,15 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
   async authenticate(token: string): Promise<UserInfo> {
     // A token verified under the current configuration (the cache is replaced on reload) within the last
     // 10 s and before its exp: nothing to decode or select.
-    const cached = this.cache.get(tokenKey(token));
+    const key = tokenKey(token);
+    const cached = this.cache.get(key);
     if (cached) return cached;
     const decoded = decodeCompact(token);
     if (!decoded) throw unauthenticated('invalid bearer token: not a compact JWT');
     const authenticator = this.current.select(decoded);
     if (!authenticator) throw unauthenticated(unknownIssuerMessage(decoded));
     try {
-      return await this.cache.getOrVerify(token, async () => ({
+      return await this.cache.getOrVerify(key, async () => ({
         user: await authenticator.verify(token, decoded),
         expMs: Number(decoded.claims.exp) * 1000,
       }));

@@ -40,9 +40,8 @@ export class TokenCache {
     this.entries.set(key, user, Math.min((this.opts.now ?? Date.now)() + this.opts.ttlMs, tokenExpMs));
   }
 
-  /** Cached user, or run `verify` once for all concurrent callers with the same token. */
-  async getOrVerify(token: string, verify: () => Promise<{ user: UserInfo; expMs: number }>): Promise<UserInfo> {
-    const key = tokenKey(token);
+  /** Cached user, or run `verify` once for all concurrent callers with the same token (`key`: its tokenKey). */
+  async getOrVerify(key: string, verify: () => Promise<{ user: UserInfo; expMs: number }>): Promise<UserInfo> {
     const hit = this.get(key);
     if (hit) return hit;
     let inflight = this.pending.get(key);

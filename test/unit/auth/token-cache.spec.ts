@@ -41,12 +41,12 @@ describe('TokenCache', () => {
       await new Promise((r) => setTimeout(r, 20));
       return { user: user('j'), expMs: Date.now() + 60_000 };
     };
-    const results = await Promise.all([sut.getOrVerify('t', verify), sut.getOrVerify('t', verify), sut.getOrVerify('t', verify)]);
+    const results = await Promise.all([sut.getOrVerify(tokenKey('t'), verify), sut.getOrVerify(tokenKey('t'), verify), sut.getOrVerify(tokenKey('t'), verify)]);
     expect(results.map((u) => u.username)).toEqual(['j', 'j', 'j']);
     expect(calls).toBe(1);
-    await expect(sut.getOrVerify('bad', async () => Promise.reject(new Error('nope')))).rejects.toThrow('nope');
+    await expect(sut.getOrVerify(tokenKey('bad'), async () => Promise.reject(new Error('nope')))).rejects.toThrow('nope');
     let retried = false;
-    await sut.getOrVerify('bad', async () => {
+    await sut.getOrVerify(tokenKey('bad'), async () => {
       retried = true;
       return { user: user('x'), expMs: Date.now() + 60_000 };
     });
