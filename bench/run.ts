@@ -137,6 +137,16 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** Runs `measure` against a fresh bench/reference-proxy.ts, which is stopped afterwards whatever happens. */
+async function withReferenceProxy<T>(args: readonly string[], measure: (reference: Proxy) => Promise<T>): Promise<T> {
+  const reference = await startProxy(args, 'reference');
+  try {
+    return await measure(reference);
+  } finally {
+    await stopProxy(reference);
+  }
+}
+
 async function stopProxy(p: Proxy): Promise<void> {
   if (p.child.exitCode !== null) return;
   const exited = new Promise((r) => p.child.once('exit', r));
@@ -151,6 +161,13 @@ async function wrk(url: string, connections: number, headers: Record<string, str
   const args = ['-t1', `-c${connections}`, `-d${opts.durationS}s`, '--latency', '-s', join(ROOT, 'bench/percentiles.lua')];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   return parseWrk(await run('wrk', [...args, url], (opts.durationS + 30) * 1000));
+}
+
+/** One wrk run (64 connections) through `p`, with the CPU time `p` spent per request, in µs. */
+async function wrkWithCpu(p: Proxy, path: string, headers: Record<string, string>): Promise<{ result: WrkResult; cpuUs: number }> {
+  const before = cpuSeconds(p.child.pid!);
+  const result = await wrk(p.url + path, 64, headers);
+  return { result, cpuUs: ((cpuSeconds(p.child.pid!) - before) * 1e6) / Math.max(1, result.requests) };
 }
 
 /** Downloads `bytes` once; returns MB/s and the proxy's peak RSS growth while it ran (when `pid` is given). */
@@ -387,25 +404,20 @@ async function main(): Promise<void> {
       const cpuPerRequest: number[] = [];
       for (let r = 0; r < opts.rounds; r++) {
         rounds.direct.push(await wrk(upstreamUrl + path, 64, auth));
-        const cpuBefore = cpuSeconds(proxy.child.pid!);
-        const result = await wrk(proxy.url + path, 64, auth);
-        cpuPerRequest.push(((cpuSeconds(proxy.child.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+        const { result, cpuUs } = await wrkWithCpu(proxy, path, auth);
+        cpuPerRequest.push(cpuUs);
         rounds.proxied.push(result);
       }
       // The same load through bench/reference-proxy.ts: what Node's TLS and HTTP machinery alone costs here.
-      const reference = await startProxy(proxyArgs, 'reference');
       const referenceRounds: WrkResult[] = [];
       const referenceCpu: number[] = [];
-      try {
+      await withReferenceProxy(proxyArgs, async (reference) => {
         for (let r = 0; r < opts.rounds; r++) {
-          const cpuBefore = cpuSeconds(reference.child.pid!);
-          const result = await wrk(reference.url + path, 64, auth);
-          referenceCpu.push(((cpuSeconds(reference.child.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+          const { result, cpuUs } = await wrkWithCpu(reference, path, auth);
+          referenceCpu.push(cpuUs);
           referenceRounds.push(result);
         }
-      } finally {
-        await stopProxy(reference);
-      }
+      });
       const d = medianRound(rounds.direct, (x) => x.requestsPerSec);
       const p = medianRound(rounds.proxied, (x) => x.requestsPerSec);
       const ref = medianRound(referenceRounds, (x) => x.requestsPerSec);
@@ -446,13 +458,10 @@ async function main(): Promise<void> {
         p.push(await download(proxy.url + path, ca.caPem, token, proxy.child.pid));
       }
       const growth = Math.max(...p.map((x) => x.rssGrowthMiB));
-      const reference = await startProxy(proxyArgs, 'reference');
       const ref: number[] = [];
-      try {
+      await withReferenceProxy(proxyArgs, async (reference) => {
         for (let r = 0; r < opts.rounds; r++) ref.push((await download(reference.url + path, ca.caPem, token)).mbps);
-      } finally {
-        await stopProxy(reference);
-      }
+      });
       comparisons.push(
         { scenario: `stream ${opts.streamMiB} MiB`, metric: 'throughput', unit: 'MB/s', direct: median(d), proxied: median(p.map((x) => x.mbps)), target: '≥ 0.7 × direct', met: median(p.map((x) => x.mbps)) >= 0.7 * median(d) },
         { scenario: `stream ${opts.streamMiB} MiB`, metric: 'proxy peak RSS growth (max of rounds)', unit: 'MiB', proxied: growth, target: '< 64 MiB', met: growth < 64 },
@@ -478,18 +487,15 @@ async function main(): Promise<void> {
       const perWatchKiB = ((after - before) * 1024) / opts.watches;
       // The same watches through bench/reference-proxy.ts: what two TLS sockets per watch cost in Node.
       await sleep(2000);
-      const reference = await startProxy(proxyArgs, 'reference');
-      let referenceKiB: number;
-      try {
+      const referenceKiB = await withReferenceProxy(proxyArgs, async (reference) => {
         await sleep(1000);
         const refBefore = rssMiB(reference.child.pid!);
         const refWatches = await openWatches(reference.url, ca.caPem, token, opts.watches);
         await sleep(3000);
-        referenceKiB = ((rssMiB(reference.child.pid!) - refBefore) * 1024) / opts.watches;
+        const kiB = ((rssMiB(reference.child.pid!) - refBefore) * 1024) / opts.watches;
         refWatches.close();
-      } finally {
-        await stopProxy(reference);
-      }
+        return kiB;
+      });
       comparisons.push(
         { scenario: `${opts.watches} idle watches`, metric: 'time to establish all', unit: 'ms', direct: direct.ms, proxied: proxied.ms, higherIsBetter: false },
         { scenario: `${opts.watches} idle watches`, metric: 'proxy RSS per watch', unit: 'KiB', proxied: perWatchKiB, target: '≤ 48 KiB', met: perWatchKiB <= 48 },
