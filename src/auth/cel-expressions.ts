@@ -117,28 +117,8 @@ function typeMatches(type: string, expected: CelResultType): boolean {
 
 const EXPECTED_TEXT: Record<CelResultType, string> = { bool: 'bool', string: 'string', 'string-or-list': 'string or list of strings' };
 
-/**
- * Compiled results by variable, expected type and source. A configuration is compiled when it is
- * validated and again when its authenticators are built (and a reload repeats both for unchanged
- * issuers); the result is a pure function of those three, so the second compilation is a lookup.
- * Bounded: a long-running process reloading ever-different files starts over rather than growing.
- */
-const compiledCache = new Map<string, CompileResult>();
-const COMPILED_CACHE_ENTRIES = 1024;
-
 /** Parse, type-check and bound one expression. Errors are written for the person editing the file. */
 export function compileExpression(source: string, variable: CelVariable, expected: CelResultType): CompileResult {
-  const key = `${variable}\u0000${expected}\u0000${source}`;
-  let result = compiledCache.get(key);
-  if (!result) {
-    if (compiledCache.size >= COMPILED_CACHE_ENTRIES) compiledCache.clear();
-    result = compileUncached(source, variable, expected);
-    compiledCache.set(key, result);
-  }
-  return result;
-}
-
-function compileUncached(source: string, variable: CelVariable, expected: CelResultType): CompileResult {
   if (source.length > MAX_EXPRESSION_LENGTH) return { ok: false, error: `expression is longer than ${MAX_EXPRESSION_LENGTH} characters` };
   const env = variable === 'claims' ? CLAIMS_ENV : USER_ENV;
   let program: ParseResult;

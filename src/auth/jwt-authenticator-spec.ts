@@ -66,8 +66,26 @@ export function specExpressions(spec: JwtAuthenticatorSpec): Array<{ path: strin
   return out;
 }
 
-/** Compile every expression of a spec; all problems, not just the first. */
-export function compileSpec(spec: JwtAuthenticatorSpec): { compiled?: CompiledJwtSpec; problems: SpecProblem[] } {
+type SpecCompilation = { compiled?: CompiledJwtSpec; problems: SpecProblem[] };
+
+/**
+ * Compilations by spec object. Loading a configuration validates each spec by compiling it, and the
+ * authenticator built from that same object then needs the compiled form: it is looked up, not redone.
+ * Keyed by identity, so it lives exactly as long as the spec does.
+ */
+const compilations = new WeakMap<JwtAuthenticatorSpec, SpecCompilation>();
+
+/** Compile every expression of a spec (once per spec object); all problems, not just the first. */
+export function compileSpec(spec: JwtAuthenticatorSpec): SpecCompilation {
+  let compilation = compilations.get(spec);
+  if (!compilation) {
+    compilation = compileEach(spec);
+    compilations.set(spec, compilation);
+  }
+  return compilation;
+}
+
+function compileEach(spec: JwtAuthenticatorSpec): SpecCompilation {
   const expressions = new Map<string, CompiledExpression>();
   const problems: SpecProblem[] = [];
   for (const { path, source, variable, type } of specExpressions(spec)) {
