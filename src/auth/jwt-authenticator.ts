@@ -32,7 +32,6 @@ export interface IssuerStatus {
 
 export class JwtAuthenticator {
   private keySet?: RemoteKeySet;
-  private state: IssuerState = 'discovering';
   private lastError?: string;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -91,7 +90,7 @@ export class JwtAuthenticator {
   }
 
   status(): IssuerStatus {
-    return { issuer: this.issuer, state: this.ready ? 'ready' : this.state, keys: this.keySet?.size ?? 0, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return { issuer: this.issuer, state: this.ready ? 'ready' : this.lastError ? 'failed' : 'discovering', keys: this.keySet?.size ?? 0, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   /** Begin discovery in the background; resolves when the first attempt settles (success or not). */
@@ -122,13 +121,12 @@ export class JwtAuthenticator {
         ...(this.o.now ? { now: this.o.now } : {}),
       });
       this.keySet = keySet;
-      this.state = 'ready';
       this.lastError = undefined;
       this.o.log?.('info', `OIDC provider initialized (${this.issuer}, ${keySet.size} signing key(s)), proxy ready`);
       this.schedule(() => void this.periodicRefresh(), this.o.refreshIntervalMs);
     } catch (err) {
+      // 'failed' (status) until a retry succeeds; /ready shows lastError with it.
       this.lastError = (err as Error).message;
-      this.state = 'failed'; // until a retry succeeds; /ready shows lastError with it
       this.o.log?.('warn', `oidc: authenticator for issuer "${this.issuer}" is not healthy: ${this.lastError}; retrying in ${backoffMs} ms`);
       this.schedule(() => void this.discover(Math.min(backoffMs * 2, this.o.retryMaxMs)), backoffMs);
     }

@@ -73,6 +73,7 @@ describe('JwtAuthenticator', () => {
 
   it('says it is not initialized before discovery succeeds', async () => {
     const a = authenticator();
+    expect(a.status()).toEqual({ issuer: issuer.url, state: 'discovering', keys: 0 });
     await expect(verify(a, await issuer.sign({ aud: 'aud', sub: 'x' }))).rejects.toThrow('oidc: authenticator not initialized');
   });
 
@@ -89,9 +90,14 @@ describe('JwtAuthenticator', () => {
     const a = authenticator();
     await a.start();
     expect(a.ready).toBe(false);
+    expect(a.status()).toMatchObject({ state: 'failed', keys: 0, lastError: expect.any(String) });
     await issuer.restart();
     await waitReady(a);
     expect(a.ready).toBe(true);
+    const status = a.status();
+    expect(status.state).toBe('ready');
+    expect(status.keys).toBeGreaterThan(0);
+    expect(status.lastError).toBeUndefined();
   });
 
   it('refuses a garbage or oversized JWKS', async () => {
