@@ -9,7 +9,7 @@ import { decodeCompact } from './auth/token-claims.js';
 import type { UserInfo } from './auth/user-info.js';
 import { parseArgv } from './config/argv-parser.js';
 import { ConfigContext, type ConfigEnvironment, NODE_CONFIG_ENVIRONMENT } from './config/config-context.js';
-import { authenticationFromFlags } from './config/config-parser.js';
+import { authenticationFromFlags, redactSecrets } from './config/config-parser.js';
 import { FLAG_DEFINITIONS, type FlagDefinition } from './config/flag-definitions.js';
 
 const CHECK_TOKEN_FLAGS: readonly FlagDefinition[] = [
@@ -57,8 +57,10 @@ export async function runCheckToken(argv: readonly string[], io: CheckTokenIo): 
   else if (tokenFile === '-') token = await io.readStdin();
   else if (tokenFile !== '') token = ctx.readFile('token-file' as never, tokenFile) ?? '';
   else if (token === '') ctx.error('a token is required: --token-file FILE (or - for standard input), or --token');
+  const secrets = [token.trim()];
+  for (const warning of redactSecrets(ctx.warnings, flags, secrets)) io.err(`warning: ${warning}\n`);
   if (ctx.errors.length > 0) {
-    io.err(`Error: invalid configuration (${ctx.errors.length} problem${ctx.errors.length === 1 ? '' : 's'}):\n${ctx.errors.map((e) => `  - ${e.replaceAll(token.trim() || '\0', '[redacted]')}\n`).join('')}`);
+    io.err(`Error: invalid configuration (${ctx.errors.length} problem${ctx.errors.length === 1 ? '' : 's'}):\n${redactSecrets(ctx.errors, flags, secrets).map((e) => `  - ${e}\n`).join('')}`);
     return 2;
   }
   const result = await checkToken(authentication.jwt, token.trim());

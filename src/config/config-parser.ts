@@ -166,9 +166,12 @@ function warnIgnored(ctx: ConfigContext): void {
   }
 }
 
-/** A second line of defence behind the messages themselves: no secret value (of 4+ characters) survives. */
-function redactSecrets(messages: readonly string[], flags: ParsedArgv): string[] {
-  const secrets = flags.secretValues.filter((value) => value.length >= 4);
+/**
+ * A second line of defence behind the messages themselves: no secret value (of 4+ characters) survives,
+ * neither a secret flag's nor one of `extra` (e.g. a token read from a file).
+ */
+export function redactSecrets(messages: readonly string[], flags: ParsedArgv, extra: readonly string[] = []): string[] {
+  const secrets = [...flags.secretValues, ...extra].filter((value) => value.length >= 4);
   return messages.map((message) => secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), message));
 }
 

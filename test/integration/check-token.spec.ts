@@ -99,3 +99,27 @@ it('reports a bad configuration and a missing token with exit 2', async () => {
   expect(bad.stderr).toContain('--authentication-config: cannot read');
   expect(bad.stderr).toContain('a token is required');
 }, 30_000);
+
+it('prints configuration warnings, and never echoes the token read from a file in a configuration error', async () => {
+  const token = await issuer.sign({ aud: 'cluster', sub: 'alice' });
+  const withEgress = join(dir, 'egress.yaml');
+  writeFileSync(
+    withEgress,
+    stringify({
+      apiVersion: 'apiserver.config.k8s.io/v1',
+      kind: 'AuthenticationConfiguration',
+      jwt: [{ issuer: { url: issuer.url, audiences: ['cluster'], certificateAuthority: ca.caPem, egressSelectorType: 'cluster' }, claimMappings: { username: { claim: 'sub', prefix: '' } } }],
+    }),
+  );
+  const warned = await run([`--authentication-config=${withEgress}`, `--token-file=${tokenFile(token)}`]);
+  expect(warned.code).toBe(0);
+  expect(warned.stderr).toContain('warning: --authentication-config: ');
+  expect(warned.stderr).toContain('jwt[0].issuer.egressSelectorType is ignored');
+
+  // A token pasted in the wrong place: the --oidc-signing-algs error names the value, the token file holds the same text.
+  const misplaced = await run([`--oidc-issuer-url=${issuer.url}`, '--oidc-client-id=cluster', `--oidc-signing-algs=${token}`, `--token-file=${tokenFile(token)}`]);
+  expect(misplaced.code).toBe(2);
+  expect(misplaced.stderr).toContain('--oidc-signing-algs: oidc: unsupported signing alg: "[redacted]"');
+  expect(misplaced.stderr).toContain('[redacted]');
+  expect(misplaced.stderr).not.toContain(token);
+}, 30_000);
