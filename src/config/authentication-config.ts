@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { referencedClaims } from '../auth/cel-expressions.js';
 import { compileSpec, type ExtraMapping, type JwtAuthenticatorSpec, type PrefixedClaimOrExpression } from '../auth/jwt-authenticator-spec.js';
-import { countPemCertificates, disallowedIssuerProblem, shownUrl } from './oidc-settings.js';
+import { countPemCertificates, disallowedIssuerProblem, issuerUrlProblems, shownUrl } from './oidc-settings.js';
 import { ALLOWED_SIGNING_ALGS } from './proxy-config.js';
 
 export const AUTHENTICATION_CONFIG_API_VERSIONS = ['apiserver.config.k8s.io/v1', 'apiserver.config.k8s.io/v1beta1'] as const;
@@ -82,13 +82,7 @@ function str(p: Problems, path: string, v: unknown): string | undefined {
 }
 
 function validateUrl(p: Problems, path: string, url: string): void {
-  const shown = shownUrl(url);
-  if (!URL.canParse(url)) return p.invalid(path, shown, 'URL is not valid');
-  const u = new URL(url);
-  if (u.protocol !== 'https:') p.invalid(path, shown, 'URL scheme must be https');
-  if (u.username || u.password) p.invalid(path, shown, 'URL must not contain a username or password');
-  if (u.search) p.invalid(path, shown, 'URL must not contain a query');
-  if (u.hash || url.includes('#')) p.invalid(path, shown, 'URL must not contain a fragment');
+  for (const problem of issuerUrlProblems(url)) p.invalid(path, shownUrl(url), problem);
 }
 
 /** What validating one authenticator needs to know about the others and about the cluster. */

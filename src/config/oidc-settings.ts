@@ -20,14 +20,16 @@ export function resolveUsernamePrefix(issuerUrl: string, usernameClaim: string, 
 }
 
 /**
- * kube-apiserver's issuer URL checks (apis/apiserver/validation). Unlike kube-apiserver the URL is never
- * echoed: it may carry a password.
+ * kube-apiserver's URL checks (apis/apiserver/validation validateURL, vectors 103–104), the one list for
+ * --oidc-issuer-url and for the file's `issuer.url` and `issuer.discoveryURL`; each caller prefixes its flag
+ * or field path. A query or fragment counts only when non-empty, as Go's url.Parse sees it: kube-apiserver
+ * accepts `https://issuer/#`. The URL is never part of a problem: it may carry a password.
  */
 export function issuerUrlProblems(issuerUrl: string): string[] {
   if (!URL.canParse(issuerUrl)) return ['not a valid URL'];
   const url = new URL(issuerUrl);
   const problems: string[] = [];
-  if (url.protocol !== 'https:') problems.push(`URL scheme must be https, got ${JSON.stringify(url.protocol.slice(0, -1))}`);
+  if (url.protocol !== 'https:') problems.push('URL scheme must be https');
   if (url.username !== '' || url.password !== '') problems.push('URL must not contain a username or password');
   if (url.search !== '') problems.push('URL must not contain a query');
   if (url.hash !== '') problems.push('URL must not contain a fragment');

@@ -47,6 +47,11 @@ describe('parseAuthenticationConfig accepts', () => {
     expect(a.ok && b.ok && a.config.hash !== b.config.hash && /^[0-9a-f]{16}$/.test(a.config.hash)).toBe(true);
   });
 
+  it('an empty fragment in issuer.url and discoveryURL, which kube-apiserver does not count as a fragment (as for --oidc-issuer-url)', () => {
+    const result = parseAuthenticationConfig(fileOf([baseJwt({ issuer: { url: 'https://issuer-url/#', discoveryURL: 'https://discovery/#', audiences: ['a'] } })]), []);
+    expect(result.ok && result.config.jwt.map((j) => j.issuer)).toEqual([{ url: 'https://issuer-url/#', discoveryURL: 'https://discovery/#', audiences: ['a'] }]);
+  });
+
   it('two issuers, expressions, extra and user rules, and an email username guarded by email_verified', () => {
     const result = parseAuthenticationConfig(
       fileOf([
@@ -76,6 +81,8 @@ describe('parseAuthenticationConfig refuses, naming the field', () => {
     ['an issuer with a password, never echoed (vector 104)', [baseJwt({ issuer: { url: 'https://u:secret@issuer', audiences: ['a'] } })], 'jwt[0].issuer.url: Invalid value: "<omitted>": URL must not contain a username or password'],
     ['an issuer with a query (vector 104)', [baseJwt({ issuer: { url: 'https://issuer?x=1', audiences: ['a'] } })], 'URL must not contain a query'],
     ['an issuer with a fragment (vector 104)', [baseJwt({ issuer: { url: 'https://issuer#x', audiences: ['a'] } })], 'URL must not contain a fragment'],
+    ['a discoveryURL with a fragment (vector 104)', [baseJwt({ issuer: { url: 'https://issuer-url', discoveryURL: 'https://discovery#x', audiences: ['a'] } })], 'jwt[0].issuer.discoveryURL: Invalid value: "https://discovery#x": URL must not contain a fragment'],
+    ['an issuer that is not a URL, in the same words as for --oidc-issuer-url', [baseJwt({ issuer: { url: 'issuer-url', audiences: ['a'] } })], 'jwt[0].issuer.url: Invalid value: "issuer-url": not a valid URL'],
     ['a discoveryURL equal to the URL (vector 106)', [baseJwt({ issuer: { url: 'https://issuer-url', discoveryURL: 'https://issuer-url/', audiences: ['a'] } })], 'discoveryURL must be different from URL'],
     ['no audiences (vector 107)', [baseJwt({ issuer: { url: 'https://issuer-url', audiences: [] } })], 'jwt[0].issuer.audiences: Required value: at least one issuer.audiences is required'],
     ['an empty audience (vector 107)', [baseJwt({ issuer: { url: 'https://issuer-url', audiences: [''] } })], 'jwt[0].issuer.audiences[0]: Required value'],
