@@ -68,10 +68,11 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
       this.logger.error(`authentication configuration ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); configuration ${this.current.hash} stays active`);
       return 'unreadable';
     }
+    // Hashed before parsing, so an unchanged file (active or already rejected) is neither parsed nor logged again.
     const hash = configHash(text);
     if (hash === this.current.hash || hash === this.lastRejectedHash) return 'unchanged';
     // The same --service-account-issuer values as at boot: a new version may not introduce an overlap (vector 105).
-    const result = parseAuthenticationConfig(text, this.config.authentication.serviceAccountIssuers);
+    const result = parseAuthenticationConfig(text, this.config.authentication.serviceAccountIssuers, hash);
     if (!result.ok) {
       this.lastRejectedHash = hash;
       this.reloads.rejected += 1;

@@ -320,8 +320,9 @@ function validateJwt(p: Problems, path: string, raw: unknown, seen: IssuerContex
 /**
  * Parse and validate the file's text. Pure: the caller reads the file (boot, reload, check-token).
  * `disallowedIssuers` are the --service-account-issuer values: required, so no caller can forget them.
+ * `hash` is `configHash(text)` from a caller that already has it: reload hashes first to skip an unchanged file.
  */
-export function parseAuthenticationConfig(text: string, disallowedIssuers: readonly string[]): AuthenticationConfigResult {
+export function parseAuthenticationConfig(text: string, disallowedIssuers: readonly string[], hash?: string): AuthenticationConfigResult {
   const p = new Problems();
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) return { ok: false, errors: [`the file is larger than ${MAX_CONFIG_BYTES} bytes`], warnings: [] };
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
@@ -347,5 +348,5 @@ export function parseAuthenticationConfig(text: string, disallowedIssuers: reado
     });
   }
   if (p.errors.length > 0) return { ok: false, errors: p.errors, warnings: p.warnings };
-  return { ok: true, config: { jwt, hash: configHash(text) }, warnings: p.warnings };
+  return { ok: true, config: { jwt, hash: hash ?? configHash(text) }, warnings: p.warnings };
 }
