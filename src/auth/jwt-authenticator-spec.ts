@@ -38,10 +38,22 @@ export interface JwtAuthenticatorSpec {
   readonly signingAlgs: readonly SigningAlg[];
 }
 
-/** A spec whose expressions are compiled, keyed by the expression text (each is compiled once). */
+/** A mapping or rule with its CEL expression compiled next to it (the source stays, for messages). */
+export type WithProgram<T> = T extends { readonly expression: string } ? T & { readonly program: CompiledExpression } : T;
+
+/**
+ * A spec with every CEL expression compiled, in the spec's own shape: the token path evaluates
+ * `rule.program` directly, nothing is looked up per token.
+ */
 export interface CompiledJwtSpec {
-  readonly spec: JwtAuthenticatorSpec;
-  readonly expressions: ReadonlyMap<string, CompiledExpression>;
+  readonly claimMappings: {
+    readonly username: WithProgram<PrefixedClaimOrExpression>;
+    readonly groups?: WithProgram<PrefixedClaimOrExpression>;
+    readonly uid?: WithProgram<ClaimOrExpression>;
+    readonly extra: ReadonlyArray<ExtraMapping & { readonly program: CompiledExpression }>;
+  };
+  readonly claimValidationRules: ReadonlyArray<WithProgram<ClaimValidationRule>>;
+  readonly userValidationRules: ReadonlyArray<WithProgram<UserValidationRule>>;
 }
 
 export interface SpecProblem {
@@ -49,21 +61,6 @@ export interface SpecProblem {
   readonly path: string;
   readonly expression: string;
   readonly message: string;
-}
-
-/** Every CEL expression of a spec with its field path, variable and required result type. */
-export function specExpressions(spec: JwtAuthenticatorSpec): Array<{ path: string; source: string; variable: CelVariable; type: CelResultType }> {
-  const out: Array<{ path: string; source: string; variable: CelVariable; type: CelResultType }> = [];
-  const m = spec.claimMappings;
-  if ('expression' in m.username) out.push({ path: 'claimMappings.username.expression', source: m.username.expression, variable: 'claims', type: 'string' });
-  if (m.groups && 'expression' in m.groups) out.push({ path: 'claimMappings.groups.expression', source: m.groups.expression, variable: 'claims', type: 'string-or-list' });
-  if (m.uid && 'expression' in m.uid) out.push({ path: 'claimMappings.uid.expression', source: m.uid.expression, variable: 'claims', type: 'string' });
-  (m.extra ?? []).forEach((e, i) => out.push({ path: `claimMappings.extra[${i}].valueExpression`, source: e.valueExpression, variable: 'claims', type: 'string-or-list' }));
-  spec.claimValidationRules.forEach((r, i) => {
-    if ('expression' in r) out.push({ path: `claimValidationRules[${i}].expression`, source: r.expression, variable: 'claims', type: 'bool' });
-  });
-  (spec.userValidationRules ?? []).forEach((r, i) => out.push({ path: `userValidationRules[${i}].expression`, source: r.expression, variable: 'user', type: 'bool' }));
-  return out;
 }
 
 type SpecCompilation = { compiled?: CompiledJwtSpec; problems: SpecProblem[] };
@@ -85,17 +82,37 @@ export function compileSpec(spec: JwtAuthenticatorSpec): SpecCompilation {
   return compilation;
 }
 
+/** Stands in for an expression that did not compile; the spec is refused, so it is never evaluated. */
+function refused(source: string): CompiledExpression {
+  return {
+    source,
+    evaluate: () => {
+      throw new Error(`expression not compiled: ${source}`);
+    },
+  };
+}
+
+/** Problems are listed in field order: username, groups, uid, extra, claim rules, user rules. */
 function compileEach(spec: JwtAuthenticatorSpec): SpecCompilation {
-  const expressions = new Map<string, CompiledExpression>();
   const problems: SpecProblem[] = [];
-  for (const { path, source, variable, type } of specExpressions(spec)) {
-    const key = `${variable}:${type}:${source}`;
-    if (expressions.has(key)) continue;
+  const compile = (path: string, source: string, variable: CelVariable, type: CelResultType): CompiledExpression => {
     const result = compileExpression(source, variable, type);
-    if (result.ok) expressions.set(key, result.expression);
-    else problems.push({ path, expression: source, message: result.error });
-  }
-  return problems.length > 0 ? { problems } : { compiled: { spec, expressions }, problems };
+    if (result.ok) return result.expression;
+    problems.push({ path, expression: source, message: result.error });
+    return refused(source);
+  };
+  const m = spec.claimMappings;
+  const compiled: CompiledJwtSpec = {
+    claimMappings: {
+      username: 'expression' in m.username ? { ...m.username, program: compile('claimMappings.username.expression', m.username.expression, 'claims', 'string') } : m.username,
+      ...(m.groups ? { groups: 'expression' in m.groups ? { ...m.groups, program: compile('claimMappings.groups.expression', m.groups.expression, 'claims', 'string-or-list') } : m.groups } : {}),
+      ...(m.uid ? { uid: 'expression' in m.uid ? { ...m.uid, program: compile('claimMappings.uid.expression', m.uid.expression, 'claims', 'string') } : m.uid } : {}),
+      extra: (m.extra ?? []).map((e, i) => ({ ...e, program: compile(`claimMappings.extra[${i}].valueExpression`, e.valueExpression, 'claims', 'string-or-list') })),
+    },
+    claimValidationRules: spec.claimValidationRules.map((r, i) => ('expression' in r ? { ...r, program: compile(`claimValidationRules[${i}].expression`, r.expression, 'claims', 'bool') } : r)),
+    userValidationRules: (spec.userValidationRules ?? []).map((r, i) => ({ ...r, program: compile(`userValidationRules[${i}].expression`, r.expression, 'user', 'bool') })),
+  };
+  return problems.length > 0 ? { problems } : { compiled, problems };
 }
 
 /** Compile a spec that was validated already (config loading did); throws if it was not. */
@@ -103,12 +120,6 @@ export function compileValidatedSpec(spec: JwtAuthenticatorSpec): CompiledJwtSpe
   const { compiled, problems } = compileSpec(spec);
   if (!compiled) throw new Error(`invalid authenticator for ${spec.issuer.url}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   return compiled;
-}
-
-export function expressionOf(compiled: CompiledJwtSpec, variable: CelVariable, type: CelResultType, source: string): CompiledExpression {
-  const expression = compiled.expressions.get(`${variable}:${type}:${source}`);
-  if (!expression) throw new Error(`expression not compiled: ${source}`);
-  return expression;
 }
 
 /** kube-apiserver's ToAuthenticationConfig for the legacy flags (the prefix rule was resolved at parse time). */

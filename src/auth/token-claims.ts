@@ -4,8 +4,8 @@
  * Every message is a log detail; the client only ever sees 401 Unauthorized.
  */
 import type { UserInfo } from './user-info.js';
-import { type CelResultType, type CelVariable, celErrorText, claimsActivation } from './cel-expressions.js';
-import { type CompiledJwtSpec, expressionOf, type JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
+import { celErrorText, claimsActivation, type CompiledExpression } from './cel-expressions.js';
+import type { CompiledJwtSpec, JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
 
 /**
  * Tokens larger than this are refused before any parsing. It matches the secure listener's 64 KiB header
@@ -166,11 +166,11 @@ function jsonType(v: unknown): string {
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
-function evaluate(compiled: CompiledJwtSpec, variable: CelVariable, type: CelResultType, source: string, activation: Record<string, unknown>, context: string): unknown {
+function evaluate(program: CompiledExpression, activation: Record<string, unknown>, context: string): unknown {
   try {
-    return expressionOf(compiled, variable, type, source).evaluate(activation);
+    return program.evaluate(activation);
   } catch (err) {
-    throw new TokenError(`oidc: ${context}: expression '${source}' resulted in error: ${celErrorText(err)}`);
+    throw new TokenError(`oidc: ${context}: expression '${program.source}' resulted in error: ${celErrorText(err)}`);
   }
 }
 
@@ -183,9 +183,9 @@ function stringList(value: unknown, context: string, what: string): string[] {
 }
 
 function mapUsername(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string {
-  const mapping = compiled.spec.claimMappings.username;
+  const mapping = compiled.claimMappings.username;
   if ('expression' in mapping) {
-    const value = evaluate(compiled, 'claims', 'string', mapping.expression, activation(), 'error evaluating username claim expression');
+    const value = evaluate(mapping.program, activation(), 'error evaluating username claim expression');
     if (typeof value !== 'string') throw new TokenError('oidc: error evaluating username claim expression: username claim expression must return a string');
     if (value === '') throw new TokenError('oidc: empty username via CEL expression is not allowed');
     return value;
@@ -201,10 +201,10 @@ function mapUsername(claims: Record<string, unknown>, compiled: CompiledJwtSpec,
 }
 
 function mapGroups(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string[] {
-  const mapping = compiled.spec.claimMappings.groups;
+  const mapping = compiled.claimMappings.groups;
   if (!mapping) return [];
   const context = 'error evaluating group claim expression';
-  if ('expression' in mapping) return stringList(evaluate(compiled, 'claims', 'string-or-list', mapping.expression, activation(), context), context, 'group claim expression');
+  if ('expression' in mapping) return stringList(evaluate(mapping.program, activation(), context), context, 'group claim expression');
   const v = claims[mapping.claim];
   let groups: string[] = [];
   if (typeof v === 'string') groups = [v];
@@ -216,10 +216,10 @@ function mapGroups(claims: Record<string, unknown>, compiled: CompiledJwtSpec, a
 }
 
 function mapUid(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): string | undefined {
-  const mapping = compiled.spec.claimMappings.uid;
+  const mapping = compiled.claimMappings.uid;
   if (!mapping) return undefined;
   if ('claim' in mapping) return stringClaim(claims, mapping.claim, 'parse uid claim');
-  const value = evaluate(compiled, 'claims', 'string', mapping.expression, activation(), 'error evaluating uid claim expression');
+  const value = evaluate(mapping.program, activation(), 'error evaluating uid claim expression');
   if (typeof value !== 'string') throw new TokenError('oidc: error evaluating uid claim expression: uid claim expression must return a string');
   return value;
 }
@@ -227,8 +227,8 @@ function mapUid(claims: Record<string, unknown>, compiled: CompiledJwtSpec, acti
 function mapExtra(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): Record<string, string[]> {
   const extra: Record<string, string[]> = {};
   const context = 'error evaluating extra claim expression';
-  for (const { key, valueExpression } of compiled.spec.claimMappings.extra ?? []) {
-    const values = stringList(evaluate(compiled, 'claims', 'string-or-list', valueExpression, activation(), context), context, 'extra mapping expression');
+  for (const { key, program } of compiled.claimMappings.extra) {
+    const values = stringList(evaluate(program, activation(), context), context, 'extra mapping expression');
     if (values.length > 0) extra[key] = values; // an empty value omits the key (vector 92)
   }
   // kube-apiserver records the token's jti as the credential id (vector 94); a non-string jti is ignored.
@@ -238,7 +238,7 @@ function mapExtra(claims: Record<string, unknown>, compiled: CompiledJwtSpec, ac
 
 function checkClaimRules(claims: Record<string, unknown>, compiled: CompiledJwtSpec, activation: () => Record<string, unknown>): void {
   // Legacy required claims first, then CEL rules (oidc.go: 917-947).
-  for (const rule of compiled.spec.claimValidationRules) {
+  for (const rule of compiled.claimValidationRules) {
     if (!('claim' in rule)) continue;
     const v = claims[rule.claim];
     if (v === undefined) throw new TokenError(`oidc: required claim ${rule.claim} not present in ID token`);
@@ -246,20 +246,20 @@ function checkClaimRules(claims: Record<string, unknown>, compiled: CompiledJwtS
     if (v !== rule.requiredValue) throw new TokenError(`oidc: required claim ${rule.claim} value does not match. Got = ${v}, want = ${rule.requiredValue}`);
   }
   const context = 'error evaluating claim validation expression';
-  for (const rule of compiled.spec.claimValidationRules) {
+  for (const rule of compiled.claimValidationRules) {
     if (!('expression' in rule)) continue;
-    if (evaluate(compiled, 'claims', 'bool', rule.expression, activation(), context) !== true) {
+    if (evaluate(rule.program, activation(), context) !== true) {
       throw new TokenError(`oidc: ${context}: validation expression '${rule.expression}' failed: ${rule.message ?? ''}`);
     }
   }
 }
 
 function checkUserRules(user: UserInfo, compiled: CompiledJwtSpec): void {
-  if (!compiled.spec.userValidationRules?.length) return; // the --oidc-* flags never have any
+  if (compiled.userValidationRules.length === 0) return; // the --oidc-* flags never have any
   const context = 'error evaluating user info validation rule';
   const activation = { user: { username: user.username, uid: user.uid ?? '', groups: [...user.groups], extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) } };
-  for (const rule of compiled.spec.userValidationRules ?? []) {
-    if (evaluate(compiled, 'user', 'bool', rule.expression, activation, context) !== true) {
+  for (const rule of compiled.userValidationRules) {
+    if (evaluate(rule.program, activation, context) !== true) {
       throw new TokenError(`oidc: ${context}: validation expression '${rule.expression}' failed: ${rule.message ?? ''}`);
     }
   }

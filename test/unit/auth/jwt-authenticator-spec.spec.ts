@@ -33,4 +33,34 @@ describe('compileSpec', () => {
     expect(first.problems).toEqual([{ path: 'claimMappings.username.expression', expression: 'claims.sub == "x"', message: 'must evaluate to string' }]);
     expect(compileSpec(bad)).toBe(first);
   });
+
+  it('lists every problem in field order: username, groups, uid, extra, claim rules, user rules', () => {
+    const bad: JwtAuthenticatorSpec = {
+      ...spec(),
+      claimValidationRules: [{ claim: 'hd', requiredValue: 'example.com' }, { expression: 'claims.sub' }],
+      claimMappings: {
+        username: { expression: 'claims.sub == "x"' },
+        groups: { expression: '1' },
+        uid: { expression: 'true' },
+        extra: [
+          { key: 'example.com/ok', valueExpression: 'claims.sub' },
+          { key: 'example.com/bad', valueExpression: 'nope' },
+        ],
+      },
+      userValidationRules: [{ expression: 'user.username' }],
+    };
+    expect(compileSpec(bad).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'claimMappings.username.expression: must evaluate to string',
+      'claimMappings.groups.expression: must evaluate to string or list of strings',
+      'claimMappings.uid.expression: must evaluate to string',
+      'claimMappings.extra[1].valueExpression: compilation failed: Unknown variable: nope',
+      'claimValidationRules[1].expression: must evaluate to bool',
+      'userValidationRules[0].expression: must evaluate to bool',
+    ]);
+  });
+
+  it('evaluates an expression used in two places at both', () => {
+    const s: JwtAuthenticatorSpec = { ...spec(), claimMappings: { username: { expression: 'claims.sub' }, uid: { expression: 'claims.sub' }, extra: [{ key: 'example.com/sub', valueExpression: 'claims.sub' }] } };
+    expect(mapClaims({ sub: 'alice' }, compileValidatedSpec(s))).toEqual({ username: 'alice', uid: 'alice', groups: [], extra: { 'example.com/sub': ['alice'] } });
+  });
 });
