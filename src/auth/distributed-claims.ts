@@ -12,7 +12,7 @@
  * MAX_FOREIGN_ISSUERS issuers other than the authenticator's own are discovered.
  */
 import { fetchText } from './https-json.js';
-import { RemoteKeySet } from './remote-key-set.js';
+import { type RemoteFetchOptions, RemoteKeySet } from './remote-key-set.js';
 import { algorithmProblem, type DecodedToken, decodeCompact, standardClaimProblems, TokenError } from './token-claims.js';
 
 export const MAX_FOREIGN_ISSUERS = 8;
@@ -27,11 +27,8 @@ export interface DistributedClaimOptions {
   readonly signingAlgs: readonly string[];
   /** The authenticator's own keys, used when the answer is signed by the same issuer. */
   readonly ownKeys: () => RemoteKeySet | undefined;
-  readonly ca?: string;
-  readonly timeoutMs: number;
-  readonly maxBytes: number;
-  readonly cooldownMs: number;
-  readonly now?: () => number;
+  /** The authenticator's own; endpoints and foreign issuers are reached with the same CA and limits. */
+  readonly fetch: RemoteFetchOptions;
 }
 
 interface ForeignIssuer {
@@ -51,6 +48,10 @@ export class DistributedClaimResolver {
   private endpointFetches = 0;
 
   constructor(private readonly o: DistributedClaimOptions) {}
+
+  private now(): number {
+    return (this.o.fetch.now ?? Date.now)();
+  }
 
   /** Endpoint GETs made so far. */
   get fetches(): number {
@@ -93,12 +94,7 @@ export class DistributedClaimResolver {
     this.endpointFetches += 1;
     let res;
     try {
-      res = await fetchText(url.href, {
-        ...(this.o.ca ? { ca: this.o.ca } : {}),
-        timeoutMs: this.o.timeoutMs,
-        maxBytes: this.o.maxBytes,
-        headers: { accept: 'application/jwt, */*', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
-      });
+      res = await fetchText(url.href, { ...this.o.fetch, headers: { accept: 'application/jwt, */*', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) } });
     } catch (err) {
       fail(`${context}: Get "${endpoint}": ${(err as Error).message}`);
     }
@@ -115,7 +111,7 @@ export class DistributedClaimResolver {
     }
     // Failed discoveries are forgotten after the retry interval, so they neither block a retry of the
     // same issuer nor hold one of the MAX_FOREIGN_ISSUERS slots for good.
-    const now = (this.o.now ?? Date.now)();
+    const now = this.now();
     for (const [known, { failedAt }] of this.foreign) {
       if (failedAt !== undefined && now - failedAt >= FOREIGN_RETRY_MS) this.foreign.delete(known);
     }
@@ -124,10 +120,10 @@ export class DistributedClaimResolver {
       if (!iss.startsWith('https://')) fail(`verifying untrusted issuer ${iss} failed: issuer URL scheme must be https`);
       if (this.foreign.size >= MAX_FOREIGN_ISSUERS) fail(`verifying untrusted issuer ${iss} failed: more than ${MAX_FOREIGN_ISSUERS} distributed claim issuers`);
       const created: ForeignIssuer = {
-        keys: RemoteKeySet.discover(iss, { ...(this.o.ca ? { ca: this.o.ca } : {}), timeoutMs: this.o.timeoutMs, maxBytes: this.o.maxBytes, cooldownMs: this.o.cooldownMs, ...(this.o.now ? { now: this.o.now } : {}) }),
+        keys: RemoteKeySet.discover(iss, this.o.fetch),
       };
       created.keys.catch(() => {
-        created.failedAt = (this.o.now ?? Date.now)();
+        created.failedAt = this.now();
       });
       this.foreign.set(iss, created);
       entry = created;
@@ -140,7 +136,7 @@ export class DistributedClaimResolver {
   }
 
   private async verifyClaimJwt(jwt: string, decoded: DecodedToken, iss: string, keys: RemoteKeySet): Promise<void> {
-    const [problem] = standardClaimProblems(decoded, { issuer: { url: iss, audiences: this.o.audiences } }, (this.o.now ?? Date.now)());
+    const [problem] = standardClaimProblems(decoded, { issuer: { url: iss, audiences: this.o.audiences } }, this.now());
     if (problem !== undefined) fail(`verify distributed claim token: ${unwrap(problem)}`);
     const algProblem = algorithmProblem(decoded.header.alg, this.o.signingAlgs);
     if (algProblem !== undefined) fail(`verify distributed claim token: ${algProblem}`);

@@ -5,7 +5,7 @@
 import type { UserInfo } from './user-info.js';
 import { DistributedClaimResolver } from './distributed-claims.js';
 import { type CompiledJwtSpec, compileValidatedSpec, type JwtAuthenticatorSpec } from './jwt-authenticator-spec.js';
-import { RemoteKeySet } from './remote-key-set.js';
+import { type RemoteFetchOptions, RemoteKeySet } from './remote-key-set.js';
 import { algorithmProblem, checkStandardClaims, type DecodedToken, mapClaims, standardClaimProblems, TokenError } from './token-claims.js';
 
 export interface JwtAuthenticatorOptions {
@@ -39,6 +39,8 @@ export class JwtAuthenticator {
   /** Present when groups are mapped from a claim: that claim may be distributed (vectors 67–79). */
   private readonly distributed?: DistributedClaimResolver;
   private readonly o: Required<Omit<JwtAuthenticatorOptions, 'log' | 'now'>> & Pick<JwtAuthenticatorOptions, 'log' | 'now'>;
+  /** Discovery, key set and distributed claims all reach the network with this one value. */
+  private readonly fetch: RemoteFetchOptions;
 
   constructor(
     readonly spec: JwtAuthenticatorSpec,
@@ -54,6 +56,13 @@ export class JwtAuthenticator {
       retryMaxMs: 10_000,
       ...options,
     };
+    this.fetch = {
+      ca: spec.issuer.certificateAuthority,
+      timeoutMs: this.o.timeoutMs,
+      maxBytes: this.o.maxDocumentBytes,
+      cooldownMs: this.o.unknownKidCooldownMs,
+      now: this.o.now,
+    };
     const groups = spec.claimMappings.groups;
     if (groups && 'claim' in groups) {
       this.distributed = new DistributedClaimResolver({
@@ -62,11 +71,7 @@ export class JwtAuthenticator {
         audiences: spec.issuer.audiences,
         signingAlgs: spec.signingAlgs,
         ownKeys: () => (this.keySet?.loaded ? this.keySet : undefined),
-        ...(spec.issuer.certificateAuthority ? { ca: spec.issuer.certificateAuthority } : {}),
-        timeoutMs: this.o.timeoutMs,
-        maxBytes: this.o.maxDocumentBytes,
-        cooldownMs: this.o.unknownKidCooldownMs,
-        ...(this.o.now ? { now: this.o.now } : {}),
+        fetch: this.fetch,
       });
     }
   }
@@ -110,16 +115,8 @@ export class JwtAuthenticator {
   }
 
   private async discover(backoffMs: number): Promise<void> {
-    const ca = this.spec.issuer.certificateAuthority;
     try {
-      const keySet = await RemoteKeySet.discover(this.issuer, {
-        ...(this.spec.issuer.discoveryURL ? { discoveryURL: this.spec.issuer.discoveryURL } : {}),
-        ...(ca ? { ca } : {}),
-        timeoutMs: this.o.timeoutMs,
-        maxBytes: this.o.maxDocumentBytes,
-        cooldownMs: this.o.unknownKidCooldownMs,
-        ...(this.o.now ? { now: this.o.now } : {}),
-      });
+      const keySet = await RemoteKeySet.discover(this.issuer, this.fetch, this.spec.issuer.discoveryURL);
       this.keySet = keySet;
       this.lastError = undefined;
       this.o.log?.('info', `OIDC provider initialized (${this.issuer}, ${keySet.size} signing key(s)), proxy ready`);

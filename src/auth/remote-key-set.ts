@@ -6,29 +6,21 @@
  * the previous keys stay in force.
  */
 import { compactVerify, createLocalJWKSet, errors as joseErrors, type CompactVerifyResult, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { fetchJson } from './https-json.js';
+import { fetchJson, type FetchOptions } from './https-json.js';
 import { TokenError } from './token-claims.js';
 
 /** A concrete verification key (what jose's key resolver yields). */
 type VerifyKey = Exclude<Parameters<typeof compactVerify>[1], (...args: never[]) => unknown>;
 
-export interface DiscoveryOptions {
-  /** Defaults to `<issuer>/.well-known/openid-configuration`. */
-  readonly discoveryURL?: string;
-  readonly ca?: string;
-  readonly timeoutMs: number;
-  readonly maxBytes: number;
-  readonly cooldownMs: number;
-  readonly now?: () => number;
-}
-
-export interface KeySetOptions {
-  readonly jwksUri: string;
-  readonly ca?: string;
-  readonly timeoutMs: number;
-  readonly maxBytes: number;
+/**
+ * How one authenticator talks to an issuer: the bounded GET's CA and limits, plus the key set's refresh
+ * cooldown and clock. One value serves its discovery, its key set, its distributed-claim endpoints and the
+ * foreign issuers those name.
+ */
+export interface RemoteFetchOptions extends Omit<FetchOptions, 'headers'> {
   /** Minimum time between two refreshes triggered by unknown kids. */
   readonly cooldownMs: number;
+  /** The clock (tests set it); Date.now otherwise. */
   readonly now?: () => number;
 }
 
@@ -50,28 +42,25 @@ export class RemoteKeySet {
   /** How many JWKS documents were fetched (for tests and metrics). */
   fetches = 0;
 
-  constructor(private readonly opts: KeySetOptions) {}
+  constructor(
+    private readonly jwksUri: string,
+    private readonly opts: RemoteFetchOptions,
+  ) {}
 
   /**
    * OIDC discovery for an issuer, then its first JWKS fetch. The document must name exactly this issuer
-   * and an https `jwks_uri`; anything else is an error (go-oidc's rules).
+   * and an https `jwks_uri`; anything else is an error (go-oidc's rules). Without a `discoveryURL` (absent
+   * or empty, as in kube-apiserver) the document is `<issuer>/.well-known/openid-configuration`.
    */
-  static async discover(issuer: string, o: DiscoveryOptions): Promise<RemoteKeySet> {
-    const url = o.discoveryURL ?? `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const { body } = await fetchJson(url, { ...(o.ca ? { ca: o.ca } : {}), timeoutMs: o.timeoutMs, maxBytes: o.maxBytes });
+  static async discover(issuer: string, o: RemoteFetchOptions, discoveryURL?: string): Promise<RemoteKeySet> {
+    const url = discoveryURL || `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const { body } = await fetchJson(url, o);
     const doc = body as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer) {
       throw new Error(`oidc: issuer did not match the issuer returned by provider, expected "${issuer}" got "${String(doc.issuer)}"`);
     }
     if (typeof doc.jwks_uri !== 'string' || !doc.jwks_uri.startsWith('https://')) throw new Error('oidc: discovery document has no https jwks_uri');
-    const keySet = new RemoteKeySet({
-      jwksUri: doc.jwks_uri,
-      ...(o.ca ? { ca: o.ca } : {}),
-      timeoutMs: o.timeoutMs,
-      maxBytes: o.maxBytes,
-      cooldownMs: o.cooldownMs,
-      ...(o.now ? { now: o.now } : {}),
-    });
+    const keySet = new RemoteKeySet(doc.jwks_uri, o);
     await keySet.refresh();
     return keySet;
   }
@@ -97,7 +86,7 @@ export class RemoteKeySet {
     this.inflight ??= (async () => {
       try {
         this.fetches += 1;
-        const { body } = await fetchJson(this.opts.jwksUri, { ...(this.opts.ca ? { ca: this.opts.ca } : {}), timeoutMs: this.opts.timeoutMs, maxBytes: this.opts.maxBytes });
+        const { body } = await fetchJson(this.jwksUri, this.opts);
         const jwks = validateJwks(body);
         this.getKey = createLocalJWKSet(jwks);
         this.kids = new Set(jwks.keys.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));

@@ -77,6 +77,21 @@ describe('JwtAuthenticator', () => {
     await expect(verify(a, await issuer.sign({ aud: 'aud', sub: 'x' }))).rejects.toThrow('oidc: authenticator not initialized');
   });
 
+  it('reads discovery from discoveryURL when set, and from the well-known path when it is absent or empty', async () => {
+    issuer.routes.set('/elsewhere/openid-configuration', { code: 200, body: JSON.stringify({ issuer: issuer.url, jwks_uri: `${issuer.url}/keys` }) });
+    const wellKnownFetches = issuer.discoveryFetches;
+    const custom = authenticator({ ...spec(), issuer: { ...spec().issuer, discoveryURL: `${issuer.url}/elsewhere/openid-configuration` } });
+    await custom.start();
+    expect(custom.ready).toBe(true);
+    expect(issuer.routeRequests.map((r) => r.path)).toContain('/elsewhere/openid-configuration');
+    expect(issuer.discoveryFetches).toBe(wellKnownFetches);
+    const empty = authenticator({ ...spec(), issuer: { ...spec().issuer, discoveryURL: '' } });
+    await empty.start();
+    expect(empty.ready).toBe(true);
+    expect(issuer.discoveryFetches).toBe(wellKnownFetches + 1);
+    issuer.routes.delete('/elsewhere/openid-configuration');
+  });
+
   it('never becomes ready when the discovery document names another issuer (vector 6)', async () => {
     issuer.discoveryIssuerOverride = 'https://someone-else.example';
     const a = authenticator();
