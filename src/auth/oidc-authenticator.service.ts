@@ -98,10 +98,17 @@ export class OidcAuthenticatorService implements OnModuleInit, OnModuleDestroy {
     this.reloads.applied += 1;
   }
 
-  /** Ready while at least one issuer (or, with --readiness-require-all-issuers, every issuer) has its keys. */
-  isReady(): boolean {
+  /**
+   * Why /ready must fail for the issuers, or undefined while at least one issuer (with
+   * --readiness-require-all-issuers, every issuer) has its keys. The rule and its message stay together,
+   * so /ready cannot apply one mode and word the other.
+   */
+  notReadyReason(): string | undefined {
     const authenticators = this.current.authenticators;
-    return this.config.authentication.requireAllIssuers ? authenticators.every((a) => a.ready) : authenticators.some((a) => a.ready);
+    if (this.config.authentication.requireAllIssuers) {
+      return authenticators.every((a) => a.ready) ? undefined : 'not every issuer has its signing keys loaded (--readiness-require-all-issuers)';
+    }
+    return authenticators.some((a) => a.ready) ? undefined : 'OIDC provider not yet initialized: signing keys not loaded';
   }
 
   issuerStatus(): IssuerStatus[] {

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
+import { Injectable } from '@nestjs/common';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
 import { ServingStateService } from './serving-state.service.js';
@@ -16,25 +15,22 @@ export interface ReadinessReport {
 }
 
 /**
- * Ready means: an issuer's signing keys are loaded (every issuer's with --readiness-require-all-issuers), the secure listener is
- * accepting connections, and shutdown has not begun. The API server's reachability is deliberately not
+ * Ready means: an issuer's signing keys are loaded (every issuer's with --readiness-require-all-issuers;
+ * the auth service applies that rule and says why it fails), the secure listener is accepting
+ * connections, and shutdown has not begun. The API server's reachability is deliberately not
  * part of it: an API server outage should give clients prompt 503s, not take every proxy replica out of
  * the Service at once.
  */
 @Injectable()
 export class ReadinessService {
   private readonly extra = new Map<string, () => ReadinessCondition>();
-  private readonly requireAll: boolean;
 
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly auth: OidcAuthenticatorService,
     private readonly state: ServingStateService,
-    @Inject(PROXY_CONFIG) config: ProxyConfig,
-  ) {
-    this.requireAll = config.authentication.requireAllIssuers;
-  }
+  ) {}
 
   /** Adds a named indicator to /ready; optional modules call this only when they are turned on. */
   addIndicator(name: string, condition: () => ReadinessCondition): void {
@@ -48,9 +44,8 @@ export class ReadinessService {
           const oidc = this.indicators.check('oidc');
           // Per issuer: state, key count and the last discovery error (issuer URLs are configuration, not secrets).
           const issuers = this.auth.issuerStatus();
-          if (this.auth.isReady()) return oidc.up({ issuers });
-          const message = this.requireAll ? 'not every issuer has its signing keys loaded (--readiness-require-all-issuers)' : 'OIDC provider not yet initialized: signing keys not loaded';
-          return oidc.down({ message, issuers });
+          const message = this.auth.notReadyReason();
+          return message === undefined ? oidc.up({ issuers }) : oidc.down({ message, issuers });
         },
         () => {
           const serving = this.indicators.check('secure_serving');
