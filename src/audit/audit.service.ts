@@ -14,8 +14,8 @@
  */
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService } from '../health/metrics.service.js';
 import type { RequestInfo } from '../proxy/request-info.js';
@@ -24,7 +24,7 @@ import { type AuditBackend, AuditLogBackend } from './audit-log-backend.js';
 import { type AuditStage, evaluatePolicy, type PolicyDecision } from './audit-policy.js';
 import { kubeBackoff, type WebhookBackendHooks, WebhookBatchBackend, WebhookBlockingBackend } from './audit-webhook-backend.js';
 import { httpsEventListSender } from './webhook-client.js';
-import { BodyCapture, captureWrites, decodeBody } from './body-capture.js';
+import { BodyCapture, type BodySink, captureWrites, decodeBody } from './body-capture.js';
 
 /**
  * The proxy's decision, as event annotations (kube-apiserver records its own as authorization.k8s.io/decision
@@ -175,24 +175,24 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
    * request body, at RequestResponse also the response body, except for long-running requests (watch, log,
    * exec, proxy), whose response is a stream and is never copied. Undefined when nothing is recorded.
    */
-  bodyTaps(req: IncomingMessage): { onUpstreamRequest(proxyReq: ClientRequest): void; onUpstreamResponse(proxyRes: IncomingMessage): void } | undefined {
+  bodyTaps(req: IncomingMessage): { onUpstreamRequest(body: BodySink): void; onUpstreamResponse(body: Readable, headers: IncomingHttpHeaders): void } | undefined {
     const tracked = this.tracked.get(req);
     const level = tracked?.decision?.level;
     if (!tracked || (level !== 'Request' && level !== 'RequestResponse')) return undefined;
     const withResponse = level === 'RequestResponse' && !tracked.longRunning;
     return {
-      onUpstreamRequest: (proxyReq) => {
+      onUpstreamRequest: (body) => {
         const capture = new BodyCapture();
         tracked.requestBody = { capture, ...headerFields(req.headers['content-type'], req.headers['content-encoding']) };
-        captureWrites(proxyReq as unknown as Parameters<typeof captureWrites>[0], capture);
+        captureWrites(body, capture);
       },
-      onUpstreamResponse: (proxyRes) => {
+      onUpstreamResponse: (body, headers) => {
         if (!withResponse) return;
         const capture = new BodyCapture();
-        tracked.responseBody = { capture, ...headerFields(proxyRes.headers['content-type'], proxyRes.headers['content-encoding']) };
-        // A second 'data' listener beside http-proxy's pipe: same chunks, same pace, nothing held back.
-        proxyRes.on('data', (chunk: Buffer) => capture.add(chunk));
-        proxyRes.once('end', () => capture.end());
+        tracked.responseBody = { capture, ...headerFields(headers['content-type'], headers['content-encoding']) };
+        // A second 'data' listener beside the pipe to the client: same chunks, same pace, nothing held back.
+        body.on('data', (chunk: Buffer) => capture.add(chunk));
+        body.once('end', () => capture.end());
       },
     };
   }

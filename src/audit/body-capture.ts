@@ -5,6 +5,7 @@
  * not kept at all (its copy is dropped at the first byte over), so memory per request stays bounded, and
  * the event is written without it, as for any body that is not JSON.
  */
+import type { Writable } from 'node:stream';
 import { gunzipSync, inflateSync } from 'node:zlib';
 
 /** Bodies above this are not recorded. kube-apiserver's own request limit is 3 MiB; most objects are far smaller. */
@@ -57,11 +58,15 @@ export function decodeBody(bytes: Buffer, contentEncoding: string | undefined, c
 type WriteFn = (chunk: unknown, ...rest: unknown[]) => boolean;
 type EndFn = (...args: unknown[]) => unknown;
 
+/** Where a request body goes: the HTTP/1.1 request to the API server or an HTTP/2 stream. */
+export type BodySink = Writable;
+
 /**
  * Copies everything written to a writable (the request to the API server) into the capture, leaving the
  * writes themselves untouched.
  */
-export function captureWrites(stream: { write: WriteFn; end: EndFn }, capture: BodyCapture): void {
+export function captureWrites(sink: BodySink, capture: BodyCapture): void {
+  const stream = sink as unknown as { write: WriteFn; end: EndFn };
   const write = stream.write.bind(stream);
   const end = stream.end.bind(stream);
   stream.write = (chunk: unknown, ...rest: unknown[]): boolean => {

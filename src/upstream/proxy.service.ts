@@ -1,10 +1,15 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import httpProxy from 'http-proxy';
-import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { SecureClientSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import type { BodySink } from '../audit/body-capture.js';
+import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { AdmissionError } from '../proxy/admission-error.js';
 import { writeStatus } from '../proxy/kube-status.js';
+import { requestInfoOf } from '../proxy/request-info.js';
+import { Http2Watches, HTTP1_FALLBACK_MS, isHttp2Watch } from './http2-watches.js';
 import { UpstreamCredentialsService } from './upstream-credentials.service.js';
 import { upstreamError } from './upstream-errors.js';
 import { openUpgradeTunnel, type TunnelHooks } from './upgrade-tunnel.js';
@@ -17,10 +22,10 @@ export interface ForwardOptions {
 }
 
 export interface UpstreamTaps {
-  /** The request to the API server, before the client's body is piped into it. */
-  onUpstreamRequest?(proxyReq: ClientRequest): void;
-  /** The API server's response, before it is piped to the client. */
-  onUpstreamResponse?(proxyRes: IncomingMessage): void;
+  /** The request to the API server (HTTP/1.1 request or HTTP/2 stream), before the client's body is written to it. */
+  onUpstreamRequest?(body: BodySink): void;
+  /** The API server's response body and head, before the body is piped to the client. */
+  onUpstreamResponse?(body: Readable, headers: IncomingHttpHeaders): void;
 }
 
 /** A connection to the API server that has not completed within this long is refused with a prompt 503/504. */
@@ -37,9 +42,19 @@ export class ProxyService implements OnModuleDestroy {
   private readonly proxy: httpProxy;
   private readonly outbound = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
   private readonly taps = new WeakMap<IncomingMessage, UpstreamTaps>();
+  private readonly watches?: Http2Watches;
 
-  constructor(private readonly credentials: UpstreamCredentialsService) {
+  constructor(
+    private readonly credentials: UpstreamCredentialsService,
+    @Inject(PROXY_CONFIG) config: ProxyConfig,
+  ) {
     const target = credentials.target;
+    if (config.upstream.http2Watches) {
+      this.watches = new Http2Watches(
+        { url: target.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: target.requestTimeoutMs, tlsOptions: () => credentials.tlsOptions() as SecureClientSessionOptions },
+        { onHttp1Fallback: () => this.logger.log(`the API server does not offer HTTP/2: watches use one HTTP/1.1 connection each for the next ${HTTP1_FALLBACK_MS / 60_000} minutes`) },
+      );
+    }
     this.proxy = httpProxy.createProxyServer({
       target: target.url.toString(),
       agent: credentials.agent,
@@ -68,18 +83,13 @@ export class ProxyService implements OnModuleDestroy {
         proxyReq.once('close', () => clearTimeout(timer));
       }
     });
-    this.proxy.on('error', (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => {
-      if (!(res instanceof ServerResponse) || res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
-      const admissionError = upstreamError(err);
-      this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
-      writeStatus(res, admissionError);
-    });
+    this.proxy.on('error', (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => this.answerFailure(err, req, res));
     // http-proxy pipes the API server's response into the client's, and a pipe does not end its destination
     // when the source breaks: a watch whose API server restarted hung open forever, so client-go never
     // re-watched. A response cut short upstream is cut short downstream (never ended cleanly, which would
     // pass a truncated body off as complete).
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
-      this.taps.get(req)?.onUpstreamResponse?.(proxyRes);
+      this.taps.get(req)?.onUpstreamResponse?.(proxyRes, proxyRes.headers);
       proxyRes.once('close', () => {
         if (!proxyRes.complete && !res.destroyed) res.destroy();
       });
@@ -102,11 +112,37 @@ export class ProxyService implements OnModuleDestroy {
   }
 
   forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
-    this.outbound.set(req, this.finalHeaders(headers, opts));
-    if (opts.taps) this.taps.set(req, opts.taps);
+    const outbound = this.finalHeaders(headers, opts);
+    if (this.watches && isHttp2Watch(req, requestInfoOf(req).verb)) {
+      const taps = opts.taps;
+      this.watches.forward({
+        req,
+        res,
+        headers: outbound,
+        ...(taps?.onUpstreamRequest ? { onUpstreamRequest: (stream) => taps.onUpstreamRequest!(stream) } : {}),
+        ...(taps?.onUpstreamResponse ? { onUpstreamResponse: (stream, head) => taps.onUpstreamResponse!(stream, head) } : {}),
+        onError: (err) => this.answerFailure(err, req, res),
+        viaHttp1: () => this.forwardHttp1(req, res, outbound, taps),
+      });
+      return;
+    }
+    this.forwardHttp1(req, res, outbound, opts.taps);
+  }
+
+  private forwardHttp1(req: IncomingMessage, res: ServerResponse, outbound: OutgoingHttpHeaders, taps: UpstreamTaps | undefined): void {
+    this.outbound.set(req, outbound);
+    if (taps) this.taps.set(req, taps);
     // No per-request options or callback: with options, http-proxy copies them and re-parses the target URL
     // (legacy url.parse) on every request; failures arrive as the server's 'error' event (constructor).
     this.proxy.web(req, res);
+  }
+
+  /** The API server could not be reached or did not answer: a Status for the client, if it is still there. */
+  private answerFailure(err: Error, req: IncomingMessage, res: ServerResponse | Socket): void {
+    if (!(res instanceof ServerResponse) || res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
+    const admissionError = upstreamError(err);
+    this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
+    writeStatus(res, admissionError);
   }
 
   forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, headers: OutgoingHttpHeaders, opts: ForwardOptions, hooks: TunnelHooks = {}): void {
@@ -133,6 +169,7 @@ export class ProxyService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.watches?.close();
     this.proxy.close();
   }
 }

@@ -32,6 +32,8 @@ export interface EnvironmentOptions extends Partial<Pick<StartOptions, 'waitRead
   readonly extraArgs?: readonly string[];
   /** Runs after the fakes start and before the proxy does (e.g. to make the fake API server fail from the outset). */
   readonly beforeStart?: (fakes: { readonly upstream: RecordingApiServer; readonly issuer: TestIssuer }) => void;
+  /** A fake API server that speaks only HTTP/1.1 (the default one also speaks HTTP/2, as kube-apiserver does). */
+  readonly upstreamHttp1Only?: boolean;
 }
 
 export function writeKubeconfig(dir: string, server: string, caPem: string, token: string): string {
@@ -54,7 +56,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
   const ca = createTestCa();
   const dir = mkdtempSync(join(tmpdir(), 'kop-it-'));
   const issuer = await TestIssuer.start(ca);
-  const upstream = await RecordingApiServer.start(ca);
+  const upstream = await RecordingApiServer.start(ca, { http1Only: options.upstreamHttp1Only ?? false });
   const leaf = ca.issue('proxy');
   const kubeconfig = writeKubeconfig(dir, upstream.url, ca.caPem, PROXY_SA_TOKEN);
   const oidcArgs = options.oidcArgs ?? [

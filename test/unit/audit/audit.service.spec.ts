@@ -110,7 +110,7 @@ describe('AuditService bodies', () => {
     else upstreamReq.end();
     const upstreamRes = new PassThrough() as PassThrough & { headers: Record<string, string> };
     upstreamRes.headers = { 'content-type': 'application/json' };
-    taps?.onUpstreamResponse(upstreamRes as never);
+    taps?.onUpstreamResponse(upstreamRes, upstreamRes.headers);
     upstreamRes.resume();
     upstreamRes.end(responseBody);
     await new Promise((r) => upstreamRes.once('end', r));
