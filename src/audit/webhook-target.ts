@@ -8,6 +8,7 @@
  */
 import { dirname } from 'node:path';
 import { clientNode } from '../common/client-node.js';
+import { clusterServer, type PemReader, readCa, readClientCert, readClientKey, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
 
 export interface WebhookTarget {
   readonly url: URL;
@@ -46,30 +47,16 @@ export function parseWebhookTarget(text: string, path: string, readText: ReadTex
     errors.push('no cluster to send to: set current-context to a context whose cluster has a server');
     return { ok: false, errors };
   }
-  if (user?.exec || user?.authProvider) errors.push(`user "${user.name}" uses an exec or auth-provider plugin, which kube-oidc-proxy does not run: give it a token or a client certificate`);
+  const report: Report = (problem) => errors.push(problem);
+  refusePlugins(user, report);
+  const url = clusterServer(cluster, 'the webhook', report);
+  if (url && (url.username || url.password)) errors.push(`cluster "${cluster.name}": the server URL must not carry credentials`);
 
-  let url: URL | undefined;
-  try {
-    url = new URL(cluster.server);
-    if (url.protocol !== 'https:') errors.push(`cluster "${cluster.name}": the webhook must be reached over https, got ${url.protocol.replace(':', '')}`);
-    if (url.username || url.password) errors.push(`cluster "${cluster.name}": the server URL must not carry credentials`);
-  } catch {
-    errors.push(`cluster "${cluster.name}": the server is not a valid URL`);
-  }
-
-  const read = (file: string, what: string): string | undefined => {
-    try {
-      return readText(file);
-    } catch (err) {
-      errors.push(`${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      return undefined;
-    }
-  };
-  const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : cluster.caFile ? read(cluster.caFile, `cluster "${cluster.name}" certificate-authority`) : undefined;
-  const clientCert = user?.certData ? Buffer.from(user.certData, 'base64').toString('utf8') : user?.certFile ? read(user.certFile, `user "${user.name}" client-certificate`) : undefined;
-  const clientKey = user?.keyData ? Buffer.from(user.keyData, 'base64').toString('utf8') : user?.keyFile ? read(user.keyFile, `user "${user.name}" client-key`) : undefined;
-  if ((user?.certData || user?.certFile) && !(user?.keyData || user?.keyFile)) errors.push(`user "${user!.name}": a client certificate needs its key`);
-  if ((user?.keyData || user?.keyFile) && !(user?.certData || user?.certFile)) errors.push(`user "${user!.name}": a client key needs its certificate`);
+  const pem: PemReader<string> = { file: readText, inline: (data) => Buffer.from(data, 'base64').toString('utf8') };
+  const ca = readCa(cluster, pem, report);
+  const clientCert = user ? readClientCert(user, pem, report) : undefined;
+  const clientKey = user ? readClientKey(user, pem, report) : undefined;
+  if (user) refuseUnpaired(Boolean(user.certData || user.certFile), Boolean(user.keyData || user.keyFile), (problem) => errors.push(`user "${user.name}": ${problem}`));
   if (errors.length > 0 || !url) return { ok: false, errors };
   return {
     ok: true,
