@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { clientNode } from '../common/client-node.js';
+import { clusterServer, httpsUrl, type PemReader, readCa, readClientCert, readClientKey, readOrReport, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
 import type { UpstreamFlags } from '../config/proxy-config.js';
 
 export const IN_CLUSTER_SECRETS_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -45,27 +46,11 @@ export function usesInCluster(flags: UpstreamFlags): boolean {
   return !flags.insecureSkipTlsVerify && flags.requestTimeoutMs === 0 && CLIENT_FLAG_KEYS.every((k) => flags[k] === undefined);
 }
 
-function parseServer(server: string, flag: string, errors: string[]): URL | undefined {
-  try {
-    const url = new URL(server);
-    if (url.protocol !== 'https:') {
-      errors.push(`${flag}: the API server must be reached over https, got ${url.protocol.replace(':', '')}`);
-      return undefined;
-    }
-    return url;
-  } catch {
-    errors.push(`${flag}: "${server}" is not a valid URL`);
-    return undefined;
-  }
-}
+const API_SERVER = 'the API server';
+const BUFFERS: PemReader<Buffer> = { file: (path) => readFileSync(path), inline: (data) => Buffer.from(data, 'base64') };
 
 function readOrError(path: string, what: string, errors: string[]): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    errors.push(`${what}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    return undefined;
-  }
+  return readOrReport(path, what, BUFFERS.file, (problem) => errors.push(problem));
 }
 
 export function resolveInCluster(env: NodeJS.ProcessEnv, secretsDir = IN_CLUSTER_SECRETS_DIR): ResolveResult {
@@ -126,28 +111,27 @@ export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessE
   const user = userName ? (kc?.getUser(userName) ?? null) : null;
   if (flags.cluster && !cluster) errors.push(`--cluster: cluster "${flags.cluster}" is not in ${path}`);
   if (flags.user && !user) errors.push(`--user: user "${flags.user}" is not in ${path}`);
-  if (user?.exec || user?.authProvider) {
-    errors.push(`kubeconfig user "${user.name}" uses an exec or auth-provider plugin, which kube-oidc-proxy does not run: give it a token or a client certificate`);
-  }
+  const fromKubeconfig: Report = (problem) => errors.push(`kubeconfig ${problem}`);
+  refusePlugins(user, fromKubeconfig);
 
   const server = flags.server ?? cluster?.server;
-  const url = server ? parseServer(server, flags.server ? '--server' : `kubeconfig cluster "${cluster?.name}"`, errors) : undefined;
+  let url: URL | undefined;
   if (!server) errors.push('no API server address: set --server or select a kubeconfig cluster with a server');
+  else if (flags.server === undefined && cluster) url = clusterServer(cluster, API_SERVER, fromKubeconfig);
+  else url = httpsUrl(server, '--server', API_SERVER, (problem) => errors.push(problem));
 
   let ca: Buffer | undefined;
   if (flags.certificateAuthority) ca = readOrError(flags.certificateAuthority, '--certificate-authority', errors);
-  else if (cluster?.caData) ca = Buffer.from(cluster.caData, 'base64');
-  else if (cluster?.caFile) ca = readOrError(cluster.caFile, `kubeconfig cluster "${cluster.name}" certificate-authority`, errors);
+  else if (cluster) ca = readCa(cluster, BUFFERS, fromKubeconfig);
 
   let clientCert: Buffer | undefined;
   let clientKey: Buffer | undefined;
   if (flags.clientCertificate) clientCert = readOrError(flags.clientCertificate, '--client-certificate', errors);
-  else if (user?.certData) clientCert = Buffer.from(user.certData, 'base64');
-  else if (user?.certFile) clientCert = readOrError(user.certFile, `kubeconfig user "${user.name}" client-certificate`, errors);
+  else if (user) clientCert = readClientCert(user, BUFFERS, fromKubeconfig);
   if (flags.clientKey) clientKey = readOrError(flags.clientKey, '--client-key', errors);
-  else if (user?.keyData) clientKey = Buffer.from(user.keyData, 'base64');
-  else if (user?.keyFile) clientKey = readOrError(user.keyFile, `kubeconfig user "${user.name}" client-key`, errors);
-  if ((clientCert === undefined) !== (clientKey === undefined)) errors.push('a client certificate needs its key and a key its certificate (--client-certificate, --client-key)');
+  else if (user) clientKey = readClientKey(user, BUFFERS, fromKubeconfig);
+  // Paired on what was read, from flags and kubeconfig alike: a certificate file that cannot be read leaves its key unpaired.
+  refuseUnpaired(clientCert !== undefined, clientKey !== undefined, (problem) => errors.push(`${problem} (--client-certificate, --client-key)`));
 
   const token = flags.token ?? user?.token;
   const tokenSource: TokenSource = token ? { kind: 'static', token } : { kind: 'none' };

@@ -30,6 +30,8 @@ writeFileSync(
     'current-context': 'ctx-a',
   }),
 );
+const clientFile = join(dir, 'client.pem');
+writeFileSync(clientFile, 'PEM');
 
 describe('resolveUpstreamTarget', () => {
   it('uses the in-cluster service account when no client flag is set', () => {
@@ -54,10 +56,16 @@ describe('resolveUpstreamTarget', () => {
     [{ kubeconfig, context: 'ctx-exec' }, 'uses an exec or auth-provider plugin'],
     [{ kubeconfig: join(dir, 'nope') }, 'does not exist'],
     [{ kubeconfig, server: 'http://plain.example' }, 'must be reached over https'],
+    [{ kubeconfig, clientCertificate: clientFile }, 'a client certificate needs its key (--client-certificate, --client-key)'],
+    [{ kubeconfig, clientKey: clientFile }, 'a client key needs its certificate (--client-certificate, --client-key)'],
   ])('reports %j', (flags, message) => {
     const { target, errors } = resolveUpstreamTarget({ ...base, ...flags }, {});
     expect(target).toBeUndefined();
     expect(errors.join('\n')).toContain(message);
+  });
+
+  it('refuses a server that is not a URL without quoting it', () => {
+    expect(resolveUpstreamTarget({ ...base, kubeconfig, server: 'https://proxy:s3cret@bad host' }, {}).errors).toEqual(['--server: the server is not a valid URL']);
   });
 
   it('never includes the token value in an error', () => {
