@@ -8,7 +8,7 @@
  */
 import { dirname } from 'node:path';
 import { clientNode } from '../common/client-node.js';
-import { clusterServer, type PemReader, readCa, readClientCert, readClientKey, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
+import { clusterServer, notAKubeconfig, type PemReader, readCa, readClientCert, readClientKey, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
 
 export interface WebhookTarget {
   readonly url: URL;
@@ -32,9 +32,7 @@ export function parseWebhookTarget(text: string, path: string, readText: ReadTex
     kc.loadFromString(text);
     kc.makePathsAbsolute(dirname(path));
   } catch (err) {
-    const mark = (err as { mark?: { line?: number } }).mark;
-    const where = mark?.line !== undefined ? ` (YAML error at line ${mark.line + 1})` : (err as Error).name === 'YAMLException' ? '' : `: ${(err as Error).message}`;
-    return { ok: false, errors: [`not a valid kubeconfig${where}`] };
+    return { ok: false, errors: [notAKubeconfig(err)] };
   }
   const errors: string[] = [];
   const contextName = kc.getCurrentContext();

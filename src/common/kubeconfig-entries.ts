@@ -16,6 +16,16 @@ export interface PemReader<T> {
   readonly inline: (base64: string) => T;
 }
 
+/**
+ * Why a kubeconfig did not load, without its text: a YAML error's message quotes the lines around the
+ * fault, which can hold a token or a key, so only the line number is kept.
+ */
+export function notAKubeconfig(err: unknown): string {
+  const mark = (err as { mark?: { line?: number } }).mark;
+  if (mark?.line !== undefined) return `not a valid kubeconfig (YAML error at line ${mark.line + 1})`;
+  return (err as Error).name === 'YAMLException' ? 'not a valid kubeconfig' : `not a valid kubeconfig: ${(err as Error).message}`;
+}
+
 /** The path and the error code, never the contents. */
 export function cannotRead(path: string, err: unknown): string {
   return `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;

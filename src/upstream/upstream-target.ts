@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { clientNode } from '../common/client-node.js';
-import { clusterServer, httpsUrl, type PemReader, readCa, readClientCert, readClientKey, readOrReport, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
+import { clusterServer, httpsUrl, notAKubeconfig, type PemReader, readCa, readClientCert, readClientKey, readOrReport, refusePlugins, refuseUnpaired, type Report } from '../common/kubeconfig-entries.js';
 import type { UpstreamFlags } from '../config/proxy-config.js';
 
 export const IN_CLUSTER_SECRETS_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -91,7 +91,7 @@ export function resolveFromKubeconfig(flags: UpstreamFlags, env: NodeJS.ProcessE
       kc = new (clientNode().KubeConfig)();
       kc.loadFromFile(path);
     } catch (err) {
-      errors.push(`--kubeconfig: ${path} is not a valid kubeconfig: ${(err as Error).message}`);
+      errors.push(`--kubeconfig: ${path}: ${notAKubeconfig(err)}`);
       return { errors };
     }
   } else if (flags.kubeconfig) {

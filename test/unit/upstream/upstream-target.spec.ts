@@ -73,6 +73,14 @@ describe('resolveUpstreamTarget', () => {
     expect(errors.join('\n')).not.toContain('very-secret-token');
   });
 
+  it('reports a kubeconfig that is not YAML by line, without quoting the token next to the fault', () => {
+    const broken = join(dir, 'broken');
+    writeFileSync(broken, 'apiVersion: v1\nusers:\n- name: proxy\n  user:\n    token: very-secret-token\n    : [unclosed\n');
+    const { errors } = resolveUpstreamTarget({ ...base, kubeconfig: broken }, {});
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^--kubeconfig: ${broken}: not a valid kubeconfig \\(YAML error at line \\d+\\)$`))]);
+    expect(errors.join('\n')).not.toContain('very-secret-token');
+  });
+
   it('resolves in-cluster config from the service-account directory', () => {
     const sa = mkdtempSync(join(tmpdir(), 'kop-sa-'));
     writeFileSync(join(sa, 'token'), 'sa-token');
