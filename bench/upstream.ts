@@ -7,10 +7,13 @@
  *   GET  …?watch=true                               a slow watch: one ADDED event, then silence until closed
  *   POST /apis/authorization.k8s.io/v1/subjectaccessreviews   always allowed (the --as scenario)
  *   any Upgrade request                             101, then every byte echoed back (exec-style stream)
+ * It speaks HTTP/2 and HTTP/1.1 on one port, as kube-apiserver does, with kube-apiserver's 1000 streams
+ * per HTTP/2 connection (the proxy sends watches as HTTP/2 streams; everything else arrives as HTTP/1.1).
  * Usage: node --import ./scripts/register-ts.mjs bench/upstream.ts <cert.pem> <key.pem>; prints "LISTENING <port>".
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 
 const [certFile, keyFile] = process.argv.slice(2);
@@ -27,7 +30,11 @@ const SMALL = Buffer.from(JSON.stringify(pod(1)));
 const LIST = Buffer.from(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '99999' }, items: Array.from({ length: 500 }, (_, i) => pod(i)) }));
 const CHUNK = Buffer.alloc(64 * 1024, 'k');
 
-const server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile), keepAlive: true }, (req, res) => {
+const tls = { cert: readFileSync(certFile), key: readFileSync(keyFile), allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } };
+// HTTP/2 exchanges come through Node's compatibility API, which has every method used below.
+const server = createSecureServer(tls, (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
+  const req = request as IncomingMessage;
+  const res = response as ServerResponse;
   const url = new URL(req.url ?? '/', 'https://upstream');
   if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
     const chunks: Buffer[] = [];
@@ -41,7 +48,7 @@ const server = createServer({ cert: readFileSync(certFile), key: readFileSync(ke
     return;
   }
   if (url.searchParams.get('watch') === 'true') {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json', ...(req.httpVersionMajor === 2 ? {} : { 'transfer-encoding': 'chunked' }) });
     res.write(`{"type":"ADDED","object":${SMALL.toString()}}\n`);
     return; // stays open until the client goes away
   }
@@ -70,10 +77,10 @@ server.on('upgrade', (_req, socket: Socket, head: Buffer) => {
   socket.pipe(socket);
   socket.on('error', () => socket.destroy());
 });
-server.on('clientError', (_err, socket) => socket.destroy());
+server.on('clientError', (_err: Error, socket: Socket) => socket.destroy());
 server.maxConnections = 100_000;
-server.headersTimeout = 0;
-server.requestTimeout = 0;
+// The HTTP/1.1 side reads these from the server it is attached to, as on an https.Server.
+Object.assign(server as unknown as Server, { headersTimeout: 0, requestTimeout: 0 });
 
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
