@@ -13,8 +13,10 @@
  * re-watch. An API server that does not offer h2 (ALPN) is remembered for a while and its watches go
  * over HTTP/1.1 instead: the request has not been sent when that is known, so nothing is lost.
  */
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants, type IncomingHttpHeaders as Http2IncomingHeaders, type OutgoingHttpHeaders as Http2OutgoingHeaders, type SecureClientSessionOptions } from 'node:http2';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { upstreamPath } from './upstream-target.js';
 
 /** Before the server's SETTINGS arrive, assume RFC 9113 §6.5.2's recommended minimum of concurrent streams. */
 const STREAMS_BEFORE_SETTINGS = 100;
@@ -57,10 +59,13 @@ export interface WatchExchange {
   readonly res: ServerResponse;
   /** The complete outbound header set, credentials included. */
   readonly headers: OutgoingHttpHeaders;
-  /** The request stream, before it is ended (audit copies the request body from it). */
-  onUpstreamRequest?(stream: ClientHttp2Stream): void;
-  /** The response head, before the body is piped to the client. */
-  onUpstreamResponse?(stream: ClientHttp2Stream, headers: Http2IncomingHeaders): void;
+  /** Observers of the exchange, as for an HTTP/1.1 one (ProxyService's UpstreamTaps). */
+  readonly taps?: {
+    /** The request stream, before it is ended (audit copies the request body from it). */
+    onUpstreamRequest?(body: Writable): void;
+    /** The response body and head, before the body is piped to the client. */
+    onUpstreamResponse?(body: Readable, headers: IncomingHttpHeaders): void;
+  };
   /** The API server could not be reached or did not answer: answer the client. */
   onError(err: Error): void;
   /** The API server does not speak HTTP/2: forward this request over HTTP/1.1 instead. */
@@ -78,12 +83,6 @@ interface PooledSession {
 /** Only a bodiless GET watch is sent as a stream, so falling back to HTTP/1.1 never has a body to replay. */
 export function isHttp2Watch(req: IncomingMessage, verb: string): boolean {
   return verb === 'watch' && req.method === 'GET' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
-}
-
-/** `:path` as http-proxy builds it with prependPath: the server URL's path, then the request's. */
-export function upstreamPath(server: URL, requestUrl: string): string {
-  const base = server.pathname.replace(/\/+$/, '');
-  return `${base}${requestUrl.startsWith('/') ? requestUrl : `/${requestUrl}`}`;
 }
 
 export function http2RequestHeaders(method: string, path: string, authority: string, headers: OutgoingHttpHeaders): Http2OutgoingHeaders {
@@ -131,7 +130,7 @@ export class Http2Watches {
     this.onHttp1Fallback = options.onHttp1Fallback ?? (() => {});
   }
 
-  /** Open HTTP/2 connections to the API server (for tests and metrics). */
+  /** Open HTTP/2 connections to the API server. */
   get sessionCount(): number {
     return this.sessions.size;
   }
@@ -147,7 +146,7 @@ export class Http2Watches {
     }
     this.attach(pooled);
     stream.once('close', () => this.detach(pooled));
-    x.onUpstreamRequest?.(stream);
+    x.taps?.onUpstreamRequest?.(stream);
     stream.end();
 
     let answered = false;
@@ -168,7 +167,7 @@ export class Http2Watches {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
-      x.onUpstreamResponse?.(stream, headers);
+      x.taps?.onUpstreamResponse?.(stream, headers);
       x.res.writeHead(Number(headers[':status']), http1ResponseHeaders(headers));
       // A watch cut short upstream (reset stream, dead connection) is cut short downstream, never ended
       // cleanly: client-go then re-watches instead of waiting on a stream that will never speak again.

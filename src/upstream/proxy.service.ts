@@ -114,15 +114,13 @@ export class ProxyService implements OnModuleDestroy {
   forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
     const outbound = this.finalHeaders(headers, opts);
     if (this.watches && isHttp2Watch(req, requestInfoOf(req).verb)) {
-      const taps = opts.taps;
       this.watches.forward({
         req,
         res,
         headers: outbound,
-        ...(taps?.onUpstreamRequest ? { onUpstreamRequest: (stream) => taps.onUpstreamRequest!(stream) } : {}),
-        ...(taps?.onUpstreamResponse ? { onUpstreamResponse: (stream, head) => taps.onUpstreamResponse!(stream, head) } : {}),
+        ...(opts.taps ? { taps: opts.taps } : {}),
         onError: (err) => this.answerFailure(err, req, res),
-        viaHttp1: () => this.forwardHttp1(req, res, outbound, taps),
+        viaHttp1: () => this.forwardHttp1(req, res, outbound, opts.taps),
       });
       return;
     }

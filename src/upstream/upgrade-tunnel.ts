@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { AdmissionError } from '../proxy/admission-error.js';
 import { writeStatusToSocket } from '../proxy/kube-status.js';
 import { upstreamError } from './upstream-errors.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import { type UpstreamTarget, upstreamPath } from './upstream-target.js';
 
 const ALLOWED_UPGRADES = new Set(['spdy/3.1', 'websocket']);
 /** A refused upgrade's body is relayed whole; anything bigger than this is cut (it is an error page). */
@@ -69,7 +69,7 @@ export function openUpgradeTunnel(t: TunnelRequest, hooks: TunnelHooks = {}): vo
     hostname: target.url.hostname.replace(/^\[|\]$/g, ''),
     port: target.url.port || 443,
     method: req.method,
-    path: `${url.pathname}${url.search}`,
+    path: upstreamPath(target.url, `${url.pathname}${url.search}`),
     headers: { ...t.headers, connection: 'Upgrade', upgrade: protocol },
     agent: false, // never pooled: this connection belongs to this one upgrade
     setHost: true,

@@ -42,6 +42,15 @@ const CLIENT_FLAG_KEYS: readonly (keyof UpstreamFlags)[] = [
   'kubeconfig', 'context', 'cluster', 'user', 'server', 'token', 'certificateAuthority', 'clientCertificate', 'clientKey',
 ];
 
+/**
+ * The path on the API server for a request: the server URL's own path (a cluster behind a path-routing
+ * gateway, `https://gw/k8s/clusters/c-1`), then the request's, as http-proxy joins them (prependPath).
+ */
+export function upstreamPath(server: URL, requestPath: string): string {
+  const base = server.pathname.replace(/\/+$/, '');
+  return `${base}${requestPath.startsWith('/') ? requestPath : `/${requestPath}`}`;
+}
+
 export function usesInCluster(flags: UpstreamFlags): boolean {
   return !flags.insecureSkipTlsVerify && flags.requestTimeoutMs === 0 && CLIENT_FLAG_KEYS.every((k) => flags[k] === undefined);
 }

@@ -34,6 +34,8 @@ export interface EnvironmentOptions extends Partial<Pick<StartOptions, 'waitRead
   readonly beforeStart?: (fakes: { readonly upstream: RecordingApiServer; readonly issuer: TestIssuer }) => void;
   /** A fake API server that speaks only HTTP/1.1 (the default one also speaks HTTP/2, as kube-apiserver does). */
   readonly upstreamHttp1Only?: boolean;
+  /** A path on the API server URL in the proxy's kubeconfig (a cluster behind a path-routing gateway). */
+  readonly upstreamPath?: string;
 }
 
 export function writeKubeconfig(dir: string, server: string, caPem: string, token: string): string {
@@ -58,7 +60,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
   const issuer = await TestIssuer.start(ca);
   const upstream = await RecordingApiServer.start(ca, { http1Only: options.upstreamHttp1Only ?? false });
   const leaf = ca.issue('proxy');
-  const kubeconfig = writeKubeconfig(dir, upstream.url, ca.caPem, PROXY_SA_TOKEN);
+  const kubeconfig = writeKubeconfig(dir, `${upstream.url}${options.upstreamPath ?? ''}`, ca.caPem, PROXY_SA_TOKEN);
   const oidcArgs = options.oidcArgs ?? [
     `--oidc-issuer-url=${issuer.url}`,
     `--oidc-client-id=${CLIENT_ID}`,

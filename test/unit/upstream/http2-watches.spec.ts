@@ -7,7 +7,8 @@ import { createServer as createHttpServer, get, type IncomingMessage, type Serve
 import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { Http2Watches, type Http2WatchOptions, http1ResponseHeaders, http2RequestHeaders, isHttp2Watch, upstreamPath } from '../../../src/upstream/http2-watches.js';
+import { Http2Watches, type Http2WatchOptions, http1ResponseHeaders, http2RequestHeaders, isHttp2Watch } from '../../../src/upstream/http2-watches.js';
+import { upstreamPath } from '../../../src/upstream/upstream-target.js';
 import { createTestCa } from '../../fixtures/tls.js';
 
 const ca = createTestCa();
