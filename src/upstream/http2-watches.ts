@@ -1,6 +1,6 @@
 /**
  * Watches to the API server as HTTP/2 streams. Over HTTP/1.1 every open watch holds its own TLS connection
- * to the API server, about half of what an idle watch costs the proxy (bench: 157 → 79 KiB per watch);
+ * to the API server, about half of what an idle watch costs the proxy (bench: 157 → 78 KiB per watch);
  * as HTTP/2 streams, thousands of watches share a few connections, as client-go's own watches do and as
  * Pinniped's impersonation proxy sends every non-upgrade request. Only watches come here: ordinary
  * requests are short and stay on http-proxy's pooled HTTP/1.1 connections, and upgrades need HTTP/1.1
