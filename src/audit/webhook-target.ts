@@ -48,7 +48,6 @@ export function parseWebhookTarget(text: string, path: string, readText: ReadTex
   const report: Report = (problem) => errors.push(problem);
   refusePlugins(user, report);
   const url = clusterServer(cluster, 'the webhook', report);
-  if (url && (url.username || url.password)) errors.push(`cluster "${cluster.name}": the server URL must not carry credentials`);
 
   const pem: PemReader<string> = { file: readText, inline: (data) => Buffer.from(data, 'base64').toString('utf8') };
   const ca = readCa(cluster, pem, report);

@@ -55,6 +55,8 @@ export function httpsUrl(server: string, where: string, peer: string, report: Re
     return undefined;
   }
   if (url.protocol !== 'https:') report(`${where}: ${peer} must be reached over https, got ${url.protocol.replace(':', '')}`);
+  // A password in the URL would travel with every request and end up wherever the URL is printed.
+  if (url.username || url.password) report(`${where}: the server URL must not carry credentials`);
   return url;
 }
 

@@ -68,6 +68,11 @@ describe('resolveUpstreamTarget', () => {
     expect(resolveUpstreamTarget({ ...base, kubeconfig, server: 'https://proxy:s3cret@bad host' }, {}).errors).toEqual(['--server: the server is not a valid URL']);
   });
 
+  it('refuses a server URL that carries credentials, without quoting them', () => {
+    const { errors } = resolveUpstreamTarget({ ...base, kubeconfig, server: 'https://admin:hunter2@api.example.com:6443' }, {});
+    expect(errors).toEqual(['--server: the server URL must not carry credentials']);
+  });
+
   it('never includes the token value in an error', () => {
     const { errors } = resolveUpstreamTarget({ ...base, kubeconfig, context: 'missing', token: 'very-secret-token' }, {});
     expect(errors.join('\n')).not.toContain('very-secret-token');
