@@ -6,6 +6,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '../auth/auth.module.js';
+import { UpstreamModule } from '../upstream/upstream.module.js';
 import { MetricsService } from './metrics.service.js';
 import { OpsServerService } from './ops-server.service.js';
 import { ReadinessService } from './readiness.service.js';
@@ -13,7 +14,7 @@ import { ServingStateService } from './serving-state.service.js';
 
 @Module({
   // terminus logs every failed check; a not-yet-ready proxy is probed every few seconds, so stay quiet.
-  imports: [TerminusModule.forRoot({ logger: false }), AuthModule],
+  imports: [TerminusModule.forRoot({ logger: false }), AuthModule, UpstreamModule],
   providers: [ServingStateService, MetricsService, ReadinessService, OpsServerService],
   exports: [ServingStateService, MetricsService, OpsServerService, ReadinessService],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
+import { ProxyService } from '../upstream/proxy.service.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Status code → class label; a closed set so label cardinality stays bounded. */
@@ -85,7 +86,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(auth: OidcAuthenticatorService) {
+  constructor(auth: OidcAuthenticatorService, upstream: ProxyService) {
+    new Gauge({
+      name: 'kube_oidc_proxy_upstream_http2_connections',
+      help: 'Open HTTP/2 connections to the API server carrying watches (--upstream-http2-watches); 0 with HTTP/1.1.',
+      registers: [this.registry],
+      collect() {
+        this.set(upstream.http2Connections);
+      },
+    });
     // Which authentication configuration is in force (one series at a time: the label is bounded).
     new Gauge({
       name: 'kube_oidc_proxy_authentication_config_info',

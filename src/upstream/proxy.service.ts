@@ -96,6 +96,11 @@ export class ProxyService implements OnModuleDestroy {
     });
   }
 
+  /** Open HTTP/2 connections carrying watches (a metric). */
+  get http2Connections(): number {
+    return this.watches?.sessionCount ?? 0;
+  }
+
   /** The outbound headers with the proxy's credentials, verified. Throws (fail closed) if anything is off. */
   finalHeaders(headers: OutgoingHttpHeaders, opts: ForwardOptions): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = { ...headers };

@@ -14,7 +14,7 @@ import { OidcProviderIdp } from '../fixtures/oidc-provider-idp.js';
 import { proxyRbacFromChart } from './harness/chart-rbac.js';
 import { TestIssuer } from '../fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../fixtures/tls.js';
-import { oidcProxyArgs, type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
+import { oidcProxyArgs, opsGet, type ProxyProcess, startProxy } from '../integration/support/proxy-process.js';
 import { ControlPlane, kubectlHasWhoami, kubectlVersions, waitForOutput } from './harness/control-plane.js';
 import { tcpRoundTrip } from './harness/tcp.js';
 
@@ -215,6 +215,7 @@ describe('as jane (group dev) through the proxy', () => {
         await until(() => events.includes('MODIFIED'), 10_000, 'the MODIFIED event');
         // kube-apiserver offers h2, so the watch went as an HTTP/2 stream (--upstream-http2-watches).
         expect(proxy.stdout()).not.toContain('does not offer HTTP/2');
+        expect((await opsGet(proxy.opsPort, '/metrics')).body).toMatch(/^kube_oidc_proxy_upstream_http2_connections [1-9]/m);
       } finally {
         watch.destroy();
       }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'node:https';
 import { bearer, send } from './support/client.js';
 import { type Environment, PROXY_SA_TOKEN, startEnvironment } from './support/environment.js';
-import { waitFor } from './support/proxy-process.js';
+import { opsGet, waitFor } from './support/proxy-process.js';
 
 /** Opens `n` watches through the proxy; resolves once each has its first event. Returns a closer. */
 async function openWatches(env: Environment, token: string, n: number): Promise<() => void> {
@@ -60,6 +60,7 @@ describe('with an API server that speaks HTTP/2', () => {
     try {
       await waitFor(async () => (env.upstream.openWatches === 200 ? true : undefined), 10_000, '200 upstream watches');
       expect(env.upstream.openConnections - before).toBeLessThanOrEqual(1);
+      expect((await opsGet(env.proxy.opsPort, '/metrics')).body).toMatch(/^kube_oidc_proxy_upstream_http2_connections 1$/m);
     } finally {
       first();
       rest();
@@ -89,6 +90,7 @@ describe('with an API server that speaks only HTTP/1.1', () => {
       expect(env.upstream.openWatches).toBe(3);
       expect(env.upstream.last!.header('impersonate-user')).toEqual(['jane@example.com']);
       expect(env.proxy.stdout().match(/does not offer HTTP\/2/g)).toHaveLength(1);
+      expect((await opsGet(env.proxy.opsPort, '/metrics')).body).toMatch(/^kube_oidc_proxy_upstream_http2_connections 0$/m);
     } finally {
       first();
       second();
