@@ -30,7 +30,9 @@ export function issuerUrlProblems(issuerUrl: string): string[] {
   const url = new URL(issuerUrl);
   const problems: string[] = [];
   if (url.protocol !== 'https:') problems.push('URL scheme must be https');
-  if (url.username !== '' || url.password !== '') problems.push('URL must not contain a username or password');
+  // Go sets User for any `@` in the authority, even an empty one (`https://@issuer`); WHATWG URL then has ''.
+  const authority = /^[^:/?#]+:\/\/([^/?#]*)/.exec(issuerUrl)?.[1] ?? '';
+  if (url.username !== '' || url.password !== '' || authority.includes('@')) problems.push('URL must not contain a username or password');
   if (url.search !== '') problems.push('URL must not contain a query');
   if (url.hash !== '') problems.push('URL must not contain a fragment');
   return problems;

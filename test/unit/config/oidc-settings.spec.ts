@@ -29,6 +29,8 @@ describe('issuerUrlProblems (kube-apiserver issuer URL rules)', () => {
   it.each([
     ['http://issuer.example.com', ['URL scheme must be https']],
     ['https://user@issuer.example.com', ['URL must not contain a username or password']],
+    ['https://@issuer.example.com', ['URL must not contain a username or password']],
+    ['https://issuer.example.com/a@b', []],
     ['https://issuer.example.com?a=b', ['URL must not contain a query']],
     ['https://issuer.example.com#x', ['URL must not contain a fragment']],
     ['http://u:p@issuer.example.com/?q#f', ['URL scheme must be https', 'URL must not contain a username or password', 'URL must not contain a query', 'URL must not contain a fragment']],
