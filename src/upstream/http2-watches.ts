@@ -103,7 +103,10 @@ export function http1ResponseHeaders(headers: Http2IncomingHeaders): OutgoingHtt
   return out;
 }
 
-/** A stream cancelled because its connection failed carries the connection's error (ECONNREFUSED, a TLS error) as its cause. */
+/**
+ * A stream cancelled because its connection failed carries the connection's error (ECONNREFUSED, a TLS
+ * error) as its cause. Checked by shape, not instanceof: Node's internal errors may come from another realm.
+ */
 function rootCause(err: Error): NodeJS.ErrnoException {
   const cause = (err as { cause?: unknown }).cause;
   return typeof cause === 'object' && cause !== null && 'message' in cause ? (cause as NodeJS.ErrnoException) : err;
@@ -145,13 +148,15 @@ export class Http2Watches {
       return x.onError(err as Error);
     }
     this.attach(pooled);
-    stream.once('close', () => this.detach(pooled));
+    const timer = this.target.requestTimeoutMs > 0 ? setTimeout(() => stream.destroy(Object.assign(new Error('no response headers in time'), { code: 'UPSTREAM_HEADERS_TIMEOUT' })), this.target.requestTimeoutMs) : undefined;
+    stream.once('close', () => {
+      clearTimeout(timer);
+      this.detach(pooled);
+    });
     x.taps?.onUpstreamRequest?.(stream);
     stream.end();
 
     let answered = false;
-    const timer = this.target.requestTimeoutMs > 0 ? setTimeout(() => stream.destroy(Object.assign(new Error('no response headers in time'), { code: 'UPSTREAM_HEADERS_TIMEOUT' })), this.target.requestTimeoutMs) : undefined;
-    stream.once('close', () => clearTimeout(timer));
     stream.on('error', (err: Error) => {
       if (answered) return; // the 'close' below cuts the client's response short
       answered = true;
