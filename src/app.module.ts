@@ -1,6 +1,7 @@
 /**
  * Wires the feature modules. The secure port has exactly one controller (ProxyController), guarded by the
- * admission steps; Upgrade requests take the same steps through UpgradeListener.
+ * admission steps; Upgrade requests take the same steps through UpgradeListener, HTTP/2 requests through
+ * Http2Listener.
  */
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
@@ -14,6 +15,7 @@ import { ImpersonationModule } from './impersonation/impersonation.module.js';
 import { AdmissionGuard } from './proxy/admission.guard.js';
 import { AdmissionService } from './proxy/admission.service.js';
 import { ProxyExceptionFilter } from './proxy/proxy-exception.filter.js';
+import { Http2Listener } from './proxy/http2-listener.service.js';
 import { ProxyController } from './proxy/proxy.controller.js';
 import { SecureServerService } from './proxy/secure-server.service.js';
 import { UpgradeListener } from './proxy/upgrade-listener.service.js';
@@ -52,7 +54,7 @@ export class AppModule {
         ...(config.discovery ? [DiscoveryModule] : []),
       ],
       controllers: [ProxyController],
-      providers: [AdmissionService, AdmissionGuard, ProxyExceptionFilter, UpgradeListener, SecureServerService],
+      providers: [AdmissionService, AdmissionGuard, ProxyExceptionFilter, UpgradeListener, Http2Listener, SecureServerService],
     };
   }
 }

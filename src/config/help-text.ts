@@ -114,7 +114,7 @@ const MIGRATION_NOTES: readonly string[] = [
   '**Accepted and ignored, with a warning:** `--cert-dir` (no certificate is ever generated), and the klog flags ' +
     '`--vmodule`, `--log-flush-frequency`, `--logtostderr`, `--alsologtostderr`, `--skip-headers`, `--stderrthreshold`. ' +
     '`-v` is honoured: 4 or more selects debug logs, 8 or more trace logs, unless `--log-level` is given. Logs are JSON on stdout.',
-  '**Not accepted (yet):** the `--audit-*` flags, `--tls-sni-cert-key`, `--http2-max-streams-per-connection`, ' +
+  '**Not accepted (yet):** the `--audit-*` flags, `--tls-sni-cert-key`, ' +
     '`--log-dir`, `--log-file`, `--log-backtrace-at`, and the kubectl flags `--namespace`, `--username`, `--password`.',
   '**`--disable-impersonation` forwards the user\'s own bearer token.** jetstack documented that, but its code deleted ' +
     'the token after OIDC verification and sent an anonymous request. Here the API server receives exactly the ' +

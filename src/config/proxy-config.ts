@@ -56,6 +56,10 @@ export interface ServingConfig {
   readonly trustedProxies: readonly string[];
   /** --request-read-timeout: time to receive a whole request (head and body); 0 = no limit. */
   readonly requestReadTimeoutMs: number;
+  /** --serve-http2: offer HTTP/2 in ALPN beside HTTP/1.1. */
+  readonly http2: boolean;
+  /** --http2-max-streams-per-connection, with 0 resolved to the default (250, as Go's and kube-apiserver's). */
+  readonly http2MaxStreamsPerConnection: number;
 }
 
 /** Raw upstream-client flags. Resolution into a concrete target (kubeconfig, in-cluster) is the Upstream module's job. */

@@ -121,6 +121,9 @@ function checkKeyPair(ctx: ConfigContext, certFile: string, keyFile: string): vo
   }
 }
 
+/** What 0 means for --http2-max-streams-per-connection: Go's HTTP/2 server default, which jetstack's proxy and kube-apiserver serve. */
+const DEFAULT_HTTP2_STREAMS = 250;
+
 export function servingConfigFromFlags(ctx: ConfigContext): ServingConfig {
   const { flags } = ctx;
   const securePort = flags.int('secure-port');
@@ -136,7 +139,11 @@ export function servingConfigFromFlags(ctx: ConfigContext): ServingConfig {
   }
   const requestReadTimeoutMs = flags.duration('request-read-timeout');
   if (requestReadTimeoutMs < 0) ctx.error('--request-read-timeout must not be negative');
+  const maxStreams = flags.int('http2-max-streams-per-connection');
+  if (maxStreams < 0) ctx.error('--http2-max-streams-per-connection must not be negative');
   return {
+    http2: flags.bool('serve-http2'),
+    http2MaxStreamsPerConnection: maxStreams > 0 ? maxStreams : DEFAULT_HTTP2_STREAMS,
     trustedProxies,
     requestReadTimeoutMs,
     bindAddress: flags.string('bind-address'),

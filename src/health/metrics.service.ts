@@ -79,6 +79,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly clientConnections = new Gauge({
+    name: 'kube_oidc_proxy_client_connections',
+    help: 'Open client connections on the secure port, by protocol as ALPN chose it (h2 or http/1.1).',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  private readonly clientConnectionsTotal = new Counter({
+    name: 'kube_oidc_proxy_client_connections_total',
+    help: 'Client connections accepted on the secure port (TLS handshake done), by protocol (h2 or http/1.1).',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+
   private readonly auditDropped = new Counter({
     name: 'kube_oidc_proxy_audit_events_dropped_total',
     help: 'Audit events lost, by backend and reason (buffer_full: the batch buffer was full; send_failed: retries ran out).',
@@ -149,6 +162,12 @@ export class MetricsService {
 
   observeDiscoveryStaleServed(document: DiscoveryDocumentLabel): void {
     this.discoveryStale.inc({ document });
+  }
+
+  /** A client connection opened (+1) or closed (-1) on the secure port. */
+  observeClientConnection(protocol: 'h2' | 'http/1.1', change: 1 | -1): void {
+    this.clientConnections.inc({ protocol }, change);
+    if (change === 1) this.clientConnectionsTotal.inc({ protocol });
   }
 
   observeInflightRejection(requestKind: 'readOnly' | 'mutating'): void {

@@ -56,6 +56,15 @@ export function connectionNamedHeaders(headers: IncomingHttpHeaders): Set<string
 }
 
 /**
+ * The API server's response headers an HTTP/2 client must not get (RFC 9113 §8.2.2): the hop-by-hop
+ * headers and every header named in `Connection`. Node refuses to send them on an HTTP/2 stream.
+ */
+export function connectionSpecificHeaders(headers: IncomingHttpHeaders): string[] {
+  const named = connectionNamedHeaders(headers);
+  return Object.keys(headers).filter((name) => HOP_BY_HOP.has(name) || named.has(name));
+}
+
+/**
  * Copy the inbound headers the API server may see. `host` is dropped too: the upstream request gets the
  * API server's own host.
  */

@@ -1,14 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { createServer, type ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
 import { AdmissionError } from './admission-error.js';
+import { Http2Listener } from './http2-listener.service.js';
+import { fromHttp2 } from './http2-request.js';
 import { InflightLimiter } from './inflight-limiter.js';
 import { isProxyStatus, writeStatus, writeStatusToSocket } from './kube-status.js';
 import { requestInfoOf } from './request-info.js';
@@ -19,6 +22,12 @@ const TOO_MANY_REQUESTS = 'Too many requests, please try again later.';
 
 /** How often the serving certificate and key are checked for changes (cert-manager rotations are rare). */
 const CERT_POLL_MS = 2_000;
+
+/** An idle keep-alive connection is closed after this long, HTTP/1.1 or HTTP/2 (an HTTP/2 one: no open stream). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Go's HTTP/2 server's per-stream and per-connection receive windows (MaxUploadBuffer*), instead of nghttp2's 64 KiB. */
+const HTTP2_RECEIVE_WINDOW = 1 << 20;
 
 /**
  * The secure listener. TLS only; the certificate and key are re-read when either file changes and swapped
@@ -38,6 +47,7 @@ export class SecureServerService {
   constructor(
     @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
     private readonly upgrades: UpgradeListener,
+    private readonly http2: Http2Listener,
     private readonly metrics: MetricsService,
     private readonly audit: AuditService,
   ) {
@@ -67,23 +77,40 @@ export class SecureServerService {
 
   async listen(app: RequestListener): Promise<number> {
     const tls = this.loadTlsOptions();
-    const { requestReadTimeoutMs } = this.config.serving;
-    const server = createServer(
-      {
-        ...tls,
-        // Groups-heavy ID tokens (Entra ID, Keycloak) exceed Node's 16 KiB default; kube-apiserver allows far more.
-        maxHeaderSize: 64 * 1024,
-        // Slow-loris defence: the head within 30 s, the whole request (head and body) within
-        // --request-read-timeout. Both time the request only; a watch or exec response runs as long as it needs.
-        headersTimeout: Math.min(30_000, requestReadTimeoutMs || 30_000),
-        requestTimeout: requestReadTimeoutMs,
-        // How often Node checks those deadlines (its default is 30 s, which would double a 60 s limit).
-        connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor((requestReadTimeoutMs || 30_000) / 4))),
-        keepAliveTimeout: 65_000,
-        noDelay: true,
-      },
-      (req, res) => this.onRequest(app, req, res),
-    );
+    const { requestReadTimeoutMs, http2, http2MaxStreamsPerConnection } = this.config.serving;
+    const options: ServerOptions = {
+      ...tls,
+      // Groups-heavy ID tokens (Entra ID, Keycloak) exceed Node's 16 KiB default; kube-apiserver allows far more.
+      maxHeaderSize: 64 * 1024,
+      // Slow-loris defence: the head within 30 s, the whole request (head and body) within
+      // --request-read-timeout. Both time the request only; a watch or exec response runs as long as it needs.
+      headersTimeout: Math.min(30_000, requestReadTimeoutMs || 30_000),
+      requestTimeout: requestReadTimeoutMs,
+      // How often Node checks those deadlines (its default is 30 s, which would double a 60 s limit).
+      connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor((requestReadTimeoutMs || 30_000) / 4))),
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      noDelay: true,
+    };
+    const onRequest = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse): void => {
+      if (req.httpVersionMajor === 2) this.onHttp2Request(req as Http2ServerRequest, res as Http2ServerResponse);
+      else this.onRequest(app, req as IncomingMessage, res as ServerResponse);
+    };
+    // With --serve-http2 one listener speaks both: ALPN picks HTTP/2 (kubectl's ordinary requests) or
+    // HTTP/1.1 (exec, attach, port-forward, and clients without HTTP/2), which Node serves with the
+    // options above exactly as an https.Server would.
+    const server: Server = http2
+      ? createSecureServer(
+          {
+            ...options,
+            allowHTTP1: true,
+            settings: { maxConcurrentStreams: http2MaxStreamsPerConnection, maxHeaderListSize: 64 * 1024, initialWindowSize: HTTP2_RECEIVE_WINDOW },
+            // Node's default of 128 header lines is below what HTTP/1.1 accepts (2000); kubectl --as-group repeats lines.
+            maxHeaderListPairs: 2000,
+          },
+          onRequest,
+        )
+      : createServer({ ...options, ALPNProtocols: ['http/1.1'] }, onRequest);
+    if (http2) server.on('session', (session: ServerHttp2Session) => this.onSession(session));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       this.upgraded.add(socket);
       socket.once('close', () => this.upgraded.delete(socket));
@@ -99,11 +126,17 @@ export class SecureServerService {
       this.upgrades.handle(req, socket, head);
     });
     // 'secureConnection' hands out the TLSSocket that requests and upgrades see (not the raw TCP socket).
-    server.on('secureConnection', (socket: Socket) => {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const protocol = socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      this.metrics.observeClientConnection(protocol, 1);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.metrics.observeClientConnection(protocol, -1);
+      });
     });
     server.on('tlsClientError', (err) => this.logger.debug(`TLS handshake failed: ${err.message}`));
+    server.on('sessionError', (err: Error) => this.logger.debug(`HTTP/2 connection failed: ${err.message}`));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -120,16 +153,53 @@ export class SecureServerService {
     return port;
   }
 
+  /** An HTTP/1.1 request: shutdown finishes its connection after the last in-flight response. */
   private onRequest(app: RequestListener, req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
+      if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
+    });
+    if (this.closing) res.setHeader('connection', 'close');
+    this.serve(app, req, res);
+  }
+
+  /**
+   * An HTTP/2 stream. Shutdown needs nothing per request: closing the server sends every connection a
+   * GOAWAY, which lets its open streams finish. Node times only HTTP/1.1 requests, so the
+   * --request-read-timeout deadline is kept here.
+   */
+  private onHttp2Request(inbound: Http2ServerRequest, response: Http2ServerResponse): void {
+    const { req, res } = fromHttp2(inbound, response);
+    const session = inbound.stream.session;
+    const { requestReadTimeoutMs } = this.config.serving;
+    const deadline =
+      requestReadTimeoutMs > 0 && !req.complete
+        ? setTimeout(() => {
+            if (req.complete) return;
+            this.logger.debug({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, 'client error: the HTTP/2 request body was not received in time');
+            writeStatus(res, new AdmissionError('RequestTimeout', 'the request was not received in time (--request-read-timeout)', 'ERR_HTTP_REQUEST_TIMEOUT'));
+            req.destroy(); // cancels the stream once the 408 is sent
+          }, requestReadTimeoutMs)
+        : undefined;
+    res.once('close', () => {
+      clearTimeout(deadline);
+      // kube-apiserver's CVE-2023-44487 mitigation (UnauthenticatedHTTP2DOSMitigation): a client that did
+      // not authenticate loses its HTTP/2 connection, so it cannot go on opening streams on it cheaply.
+      if (res.statusCode === 401) session?.close();
+    });
+    this.serve(this.http2.handle, req, res);
+  }
+
+  /** What every request gets, HTTP/1.1 or HTTP/2: the in-flight limit, metrics, the Audit-ID, then the handler. */
+  private serve(handler: RequestListener, req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint();
     const requestInfo = requestInfoOf(req);
     // Before authentication, like the API server's filter chain puts cheap refusals first.
     const slot = this.inflight.acquire(requestInfo);
     res.once('close', () => {
       if (slot.admitted) slot.release();
-      this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
       const seconds = requestInfo.longRunning ? undefined : Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.observeRequest(verbLabel(requestInfo.verb, requestInfo.isResourceRequest), res.statusCode, seconds);
       // Refusals and upstream failures are logged where they are decided (once); this catches the API
@@ -137,10 +207,7 @@ export class SecureServerService {
       if (res.statusCode >= 500 && !isProxyStatus(res)) {
         this.logger.error({ method: req.method, uri: req.url, statusCode: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request answered with a server error');
       }
-      // During shutdown, finish each connection after its last in-flight response.
-      if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });
-    if (this.closing) res.setHeader('connection', 'close');
     // Every response carries an Audit-ID, a 429 too. A 429 records no audit event: it is refused before
     // authentication (a flood must not cost token verifications), so there is no user to record, where
     // kube-apiserver authenticates first and audits the 429 under the user (docs/audit.md).
@@ -149,7 +216,30 @@ export class SecureServerService {
       writeStatus(res, this.overLimit(slot.pool));
       return;
     }
-    app(req, res);
+    handler(req, res);
+  }
+
+  /**
+   * An HTTP/2 connection is closed (GOAWAY) once it has carried no stream for
+   * the keep-alive timeout; Node's own session timeout would count an idle watch as inactivity.
+   */
+  private onSession(session: ServerHttp2Session): void {
+    session.setLocalWindowSize(HTTP2_RECEIVE_WINDOW);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const startIdle = (): void => {
+      idle = setTimeout(() => session.close(), KEEP_ALIVE_TIMEOUT_MS).unref();
+    };
+    startIdle();
+    session.on('stream', (stream) => {
+      open += 1;
+      clearTimeout(idle);
+      stream.once('close', () => {
+        open -= 1;
+        if (open === 0 && !session.closed && !session.destroyed) startIdle();
+      });
+    });
+    session.once('close', () => clearTimeout(idle));
   }
 
   /** The 429 for a full in-flight pool (counted here, for HTTP requests and upgrades alike). */
@@ -164,6 +254,11 @@ export class SecureServerService {
    * print (Node's default is a bare status line), unless a response has already begun on the connection.
    */
   private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    // The HTTP/2 server reports failed TLS handshakes here too: there is no HTTP to answer on those.
+    if (!this.sockets.has(socket as Socket)) {
+      socket.destroy();
+      return;
+    }
     const responding = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
     if (socket.writable && !responding && err.code !== 'ECONNRESET') {
       const refusal =
@@ -212,7 +307,9 @@ export class SecureServerService {
     unwatchFile(this.config.serving.tlsKeyFile);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Idle keep-alive connections have nothing in flight: close them now.
+    // (HTTP/2 connections got a GOAWAY from server.close(): their open streams finish, then they close.)
     for (const socket of this.sockets) {
+      if ((socket as TLSSocket).alpnProtocol === 'h2') continue;
       if (!this.upgraded.has(socket) && (this.busy.get(socket) ?? 0) === 0) socket.end();
     }
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());

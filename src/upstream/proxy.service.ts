@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import httpProxy from 'http-proxy';
-import { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SecureClientSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { BodySink } from '../audit/body-capture.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
+import { connectionSpecificHeaders } from '../impersonation/header-policy.js';
 import { AdmissionError } from '../proxy/admission-error.js';
 import { writeStatus } from '../proxy/kube-status.js';
 import { requestInfoOf } from '../proxy/request-info.js';
@@ -65,7 +66,7 @@ export class ProxyService implements OnModuleDestroy {
       prependPath: true,
     });
     // http-proxy copies req.headers into the upstream request; replace them with the admitted set.
-    this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+    this.proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => {
       const headers = this.outbound.get(req);
       for (const name of proxyReq.getHeaderNames()) if (name !== 'host') proxyReq.removeHeader(name);
       if (!headers) {
@@ -76,6 +77,11 @@ export class ProxyService implements OnModuleDestroy {
       // http-proxy emits proxyReq (and proxyRes) synchronously right before it pipes: a tap sees every byte.
       this.taps.get(req)?.onUpstreamRequest?.(proxyReq);
       this.watchConnect(proxyReq);
+      // A client gone before its response ended (a watch left, a cancelled HTTP/2 stream) ends the
+      // upstream request too. http-proxy sees only an HTTP/1.1 socket's reset, not a cancelled stream.
+      res.once('close', () => {
+        if (!res.writableEnded && !proxyReq.destroyed) proxyReq.destroy();
+      });
       const timeoutMs = target.requestTimeoutMs;
       if (timeoutMs > 0) {
         const timer = setTimeout(() => proxyReq.destroy(Object.assign(new Error('no response headers in time'), { code: 'UPSTREAM_HEADERS_TIMEOUT' })), timeoutMs);
@@ -89,6 +95,12 @@ export class ProxyService implements OnModuleDestroy {
     // re-watched. A response cut short upstream is cut short downstream (never ended cleanly, which would
     // pass a truncated body off as complete).
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => {
+      // An HTTP/2 client's response: http-proxy copies the head next, and HTTP/2 has no connection headers
+      // (Transfer-Encoding of a chunked list or watch) and no reason phrase.
+      if (req.httpVersionMajor === 2) {
+        for (const name of connectionSpecificHeaders(proxyRes.headers)) delete proxyRes.headers[name];
+        proxyRes.statusMessage = '';
+      }
       this.taps.get(req)?.onUpstreamResponse?.(proxyRes, proxyRes.headers);
       proxyRes.once('close', () => {
         if (!proxyRes.complete && !res.destroyed) res.destroy();
@@ -142,7 +154,8 @@ export class ProxyService implements OnModuleDestroy {
 
   /** The API server could not be reached or did not answer: a Status for the client, if it is still there. */
   private answerFailure(err: Error, req: IncomingMessage, res: ServerResponse | Socket): void {
-    if (!(res instanceof ServerResponse) || res.destroyed || res.writableEnded) return; // the client went away; nothing to answer
+    // A socket only with ws: true, which is never set; a response already gone has no one to answer.
+    if (!('writeHead' in res) || res.destroyed || res.writableEnded) return;
     const admissionError = upstreamError(err);
     this.logger.warn({ detail: admissionError.detail, method: req.method, uri: req.url }, admissionError.message);
     writeStatus(res, admissionError);

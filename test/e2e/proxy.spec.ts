@@ -162,6 +162,12 @@ describe('as jane (group dev) through the proxy', () => {
       expect(result).toMatchObject({ code: 0, stdout: `hello-${version}\n` });
     }, 30_000);
 
+    it('kubectl speaks HTTP/2 to the proxy, as to kube-apiserver, and exec still upgrades over HTTP/1.1', async () => {
+      const metrics = (await opsGet(proxy.opsPort, '/metrics')).body;
+      expect(metrics).toMatch(/^kube_oidc_proxy_client_connections_total\{protocol="h2"\} [1-9]/m);
+      expect(metrics).toMatch(/^kube_oidc_proxy_client_connections_total\{protocol="http\/1\.1"\} [1-9]/m);
+    });
+
     it.each(['1.27', '1.33'])('kubectl %s exec -i carries stdin both ways', async (version) => {
       const result = await cp.kubectl(['exec', '-i', '-n', NS, 'shell', '--', 'head', '-n', '2'], { kubeconfig, version, stdin: 'ping\npong\n' });
       expect(result).toMatchObject({ code: 0, stdout: 'ping\npong\n' });

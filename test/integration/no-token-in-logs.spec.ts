@@ -1,11 +1,12 @@
 /**
  * Tokens never appear in any log line: not on success, not on any kind of failure, not when sent as the
- * WebSocket bearer subprotocol, not at debug level. The SIEM access line records who, never how.
+ * WebSocket bearer subprotocol, not over HTTP/2, not at debug level. The SIEM access line records who, never how.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
+import { connectHttp2, sendHttp2 } from './support/http2-client.js';
 
 let env: Environment;
 beforeAll(async () => {
@@ -27,6 +28,12 @@ it('no token or signature reaches stdout or stderr', async () => {
     await send(env.proxy.url, { path: '/api/v1/pods', headers: { ...bearer(token), 'Impersonate-User': 'x' }, ca: env.ca.caPem });
   }
   await send(env.proxy.url, { path: '/api/v1/pods', headers: bearer(garbage), ca: env.ca.caPem });
+  // The same over HTTP/2, where a 401 also closes the connection: one connection per token.
+  for (const token of [...tokens, garbage]) {
+    const session = await connectHttp2(env.proxy.url, env.ca.caPem);
+    await sendHttp2(session, { path: '/api/v1/pods', headers: { ...bearer(token), 'impersonate-user': 'x' } });
+    session.destroy();
+  }
   const wsToken = await env.token({ jti: 'ws' });
   const ws = new WebSocket(`wss://127.0.0.1:${env.proxy.securePort}/api/v1/namespaces/default/pods/web/exec`, [
     'v5.channel.k8s.io',

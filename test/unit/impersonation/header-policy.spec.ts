@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   clientImpersonationHeaders,
   connectionNamedHeaders,
+  connectionSpecificHeaders,
   escapeExtraKey,
   impersonationHeaderNames,
   impersonationHeaders,
@@ -61,6 +62,18 @@ describe('sanitizeInboundHeaders', () => {
 describe('connectionNamedHeaders', () => {
   it('parses comma lists with spaces and empty entries, lowercased', () => {
     expect([...connectionNamedHeaders({ connection: ' , Impersonate-User ,IMPERSONATE-GROUP,' })]).toEqual(['impersonate-user', 'impersonate-group']);
+  });
+});
+
+describe('connectionSpecificHeaders', () => {
+  it.each([
+    ['a chunked answer', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, ['transfer-encoding']],
+    ['a keep-alive answer', { connection: 'keep-alive', 'keep-alive': 'timeout=5', 'content-length': '2' }, ['connection', 'keep-alive']],
+    ['an answer naming its own hop-by-hop header', { connection: 'X-Trace', 'x-trace': '1', 'audit-id': 'a' }, ['connection', 'x-trace']],
+    ['an upgrade refusal', { upgrade: 'h2c', 'proxy-connection': 'close', date: 'now' }, ['upgrade', 'proxy-connection']],
+    ['an ordinary answer', { 'content-type': 'application/json', 'content-length': '2', 'audit-id': 'a' }, []],
+  ])('%s: HTTP/2 clients must not get %j', (_, headers, expected) => {
+    expect(connectionSpecificHeaders(headers).sort()).toEqual([...expected].sort());
   });
 });
 
