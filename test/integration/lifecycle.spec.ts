@@ -7,6 +7,7 @@ import { copyFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { bearer, send } from './support/client.js';
+import { connectHttp2 } from './support/http2-client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
 import { opsGet, waitFor } from './support/proxy-process.js';
 import { closeRawUpgrades, rawUpgrade, upgradeHead } from './support/upgrade-client.js';
@@ -138,6 +139,33 @@ describe('shutdown', () => {
     expect(await env.proxy.exited).toBe(0);
     await Promise.all([exec.closed, watch.closed]);
   }, 30_000);
+
+  it('on SIGTERM an HTTP/2 client gets a GOAWAY, and its open watch keeps receiving events through the grace period, exit 0', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=3s'] });
+    const session = await connectHttp2(env.proxy.url, env.ca.caPem);
+    const watch = session.request({ ':path': '/api/v1/pods?watch=true', ...bearer(await env.token()) });
+    let received = '';
+    watch.on('data', (c: Buffer) => (received += c.toString()));
+    await waitFor(async () => (received.includes('"ADDED"') ? true : undefined), 10_000, 'the first watch event');
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+
+    env.proxy.child.kill('SIGTERM');
+    await goaway;
+    env.upstream.pushWatchEvent('{"type":"MODIFIED"}');
+    await waitFor(async () => (received.includes('MODIFIED') ? true : undefined), 2000, 'an event after the GOAWAY');
+
+    expect(await env.proxy.exited).toBe(0);
+    await new Promise<void>((resolve) => (watch.closed ? resolve() : watch.once('close', () => resolve())));
+    session.destroy();
+  }, 30_000);
+
+  it('does not wait out the grace period for an idle HTTP/2 connection', async () => {
+    env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=10m'] });
+    const session = await connectHttp2(env.proxy.url, env.ca.caPem);
+    env.proxy.child.kill('SIGTERM');
+    expect(await env.proxy.exited).toBe(0);
+    session.destroy();
+  });
 
   it('a second SIGTERM during the drain forces an immediate exit', async () => {
     env = await startEnvironment({ extraArgs: ['--shutdown-grace-period=60s'] });
