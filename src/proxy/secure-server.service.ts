@@ -224,6 +224,11 @@ export class SecureServerService {
    * the keep-alive timeout; Node's own session timeout would count an idle watch as inactivity.
    */
   private onSession(session: ServerHttp2Session): void {
+    // A connection whose handshake finished after shutdown began missed server.close()'s GOAWAY.
+    if (this.closing) {
+      session.close();
+      return;
+    }
     session.setLocalWindowSize(HTTP2_RECEIVE_WINDOW);
     let open = 0;
     let idle: NodeJS.Timeout | undefined;
