@@ -157,12 +157,11 @@ export class SecureServerService {
   private onRequest(app: RequestListener, req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
-    res.once('close', () => {
+    if (this.closing) res.setHeader('connection', 'close');
+    this.serve(app, req, res, () => {
       this.busy.set(socket, (this.busy.get(socket) ?? 1) - 1);
       if (this.closing && (this.busy.get(socket) ?? 0) === 0) socket.end();
     });
-    if (this.closing) res.setHeader('connection', 'close');
-    this.serve(app, req, res);
   }
 
   /**
@@ -183,17 +182,19 @@ export class SecureServerService {
             req.destroy(); // cancels the stream once the 408 is sent
           }, requestReadTimeoutMs)
         : undefined;
-    res.once('close', () => {
+    this.serve(this.http2.handle, req, res, () => {
       clearTimeout(deadline);
       // kube-apiserver's CVE-2023-44487 mitigation (UnauthenticatedHTTP2DOSMitigation): a client that did
       // not authenticate loses its HTTP/2 connection, so it cannot go on opening streams on it cheaply.
       if (res.statusCode === 401) session?.close();
     });
-    this.serve(this.http2.handle, req, res);
   }
 
-  /** What every request gets, HTTP/1.1 or HTTP/2: the in-flight limit, metrics, the Audit-ID, then the handler. */
-  private serve(handler: RequestListener, req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * What every request gets, HTTP/1.1 or HTTP/2: the in-flight limit, metrics, the Audit-ID, then the
+   * handler. `closed` is the protocol's own bookkeeping, run from the same (one) close listener.
+   */
+  private serve(handler: RequestListener, req: IncomingMessage, res: ServerResponse, closed: () => void): void {
     const started = process.hrtime.bigint();
     const requestInfo = requestInfoOf(req);
     // Before authentication, like the API server's filter chain puts cheap refusals first.
@@ -207,6 +208,7 @@ export class SecureServerService {
       if (res.statusCode >= 500 && !isProxyStatus(res)) {
         this.logger.error({ method: req.method, uri: req.url, statusCode: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request answered with a server error');
       }
+      closed();
     });
     // Every response carries an Audit-ID, a 429 too. A 429 records no audit event: it is refused before
     // authentication (a flood must not cost token verifications), so there is no user to record, where
