@@ -11,7 +11,7 @@
  * Writes bench/results/<date>.{json,md,svg}. Not part of CI's pass/fail: timing is a report, not a test.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { type ClientHttp2Session, connect as connectHttp2 } from 'node:http2';
 import { Agent, request } from 'node:https';
@@ -26,11 +26,12 @@ import { TestIssuer } from '../test/fixtures/test-issuer.js';
 import { createTestCa, type TestCa } from '../test/fixtures/tls.js';
 import { type Comparison, type Report, renderMarkdown, renderSvg } from './lib/report.js';
 import { median, medianRound, percentile } from './lib/stats.js';
+import { parseH2load } from './lib/h2load.js';
 import { parseWrk, type WrkResult } from './lib/wrk.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_ID = 'kube-oidc-proxy-bench';
-const SCENARIOS = ['small-get', 'large-list', 'stream', 'watches', 'upgrade', 'token', 'as', 'ready'] as const;
+const SCENARIOS = ['small-get', 'small-get-h2', 'large-list', 'stream', 'watches', 'upgrade', 'token', 'as', 'ready'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function options() {
@@ -112,7 +113,9 @@ async function startProxy(args: readonly string[], which: 'kube-oidc-proxy' | 'r
   const securePort = portSeed++;
   const opsPort = portSeed++;
   const started = performance.now();
-  const entry = which === 'reference' ? ['--import', join(ROOT, 'scripts/register-ts.mjs'), join(ROOT, 'bench/reference-proxy.ts')] : [join(ROOT, 'dist/main.js')];
+  // BENCH_PROXY_NODE_ARGS: Node/V8 options for kube-oidc-proxy's process, e.g. "--max-semi-space-size=8".
+  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const entry = which === 'reference' ? ['--import', join(ROOT, 'scripts/register-ts.mjs'), join(ROOT, 'bench/reference-proxy.ts')] : [...nodeArgs, join(ROOT, 'dist/main.js')];
   // Logs go to /dev/null: the proxy still formats every line (as in production), the bench does not read them.
   const child = spawn(process.execPath, [...entry, '--bind-address=127.0.0.1', `--secure-port=${securePort}`, `--readiness-probe-port=${opsPort}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -169,6 +172,24 @@ async function wrkWithCpu(p: Proxy, path: string, headers: Record<string, string
   const before = cpuSeconds(p.child.pid!);
   const result = await wrk(p.url + path, 64, headers);
   return { result, cpuUs: ((cpuSeconds(p.child.pid!) - before) * 1e6) / Math.max(1, result.requests) };
+}
+
+/**
+ * h2load over HTTP/2: `connections` connections with `streams` requests in flight on each, as client-go
+ * multiplexes a process's requests. With `pid`, also the CPU time that process spent per request, in µs.
+ */
+async function h2load(url: string, connections: number, streams: number, headers: Record<string, string>, pid?: number): Promise<{ result: WrkResult; cpuUs: number }> {
+  const requestLog = join(ROOT, 'bench/.run', `h2load-${process.pid}.log`);
+  const args = ['-t1', `-c${connections}`, `-m${streams}`, `-D${opts.durationS}`, '--warm-up-time=1', `--log-file=${requestLog}`];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  const before = pid ? cpuSeconds(pid) : 0;
+  const output = await run('h2load', [...args, url], (opts.durationS + 30) * 1000);
+  const cpu = pid ? cpuSeconds(pid) - before : 0;
+  const result = parseH2load(output, readFileSync(requestLog, 'utf8'));
+  rmSync(requestLog, { force: true });
+  // The CPU counter also ran through the warm-up second, so divide by every request answered, not just the measured ones.
+  const answered = result.requests * ((opts.durationS + 1) / opts.durationS);
+  return { result, cpuUs: (cpu * 1e6) / Math.max(1, answered) };
 }
 
 /** Downloads `bytes` once; returns MB/s and the proxy's peak RSS growth while it ran (when `pid` is given). */
@@ -467,6 +488,29 @@ async function main(): Promise<void> {
       );
     }
 
+    if (opts.only.has('small-get-h2')) {
+      log('small GET over HTTP/2, 8 connections × 8 streams');
+      const path = '/api/v1/namespaces/default/pods/small';
+      const direct: WrkResult[] = [];
+      const proxied: WrkResult[] = [];
+      const cpuPerRequest: number[] = [];
+      for (let r = 0; r < opts.rounds; r++) {
+        direct.push((await h2load(upstreamUrl + path, 8, 8, auth)).result);
+        const { result, cpuUs } = await h2load(proxy.url + path, 8, 8, auth, proxy.child.pid);
+        proxied.push(result);
+        cpuPerRequest.push(cpuUs);
+      }
+      const d = medianRound(direct, (x) => x.requestsPerSec);
+      const p = medianRound(proxied, (x) => x.requestsPerSec);
+      const errors = proxied.reduce((n, x) => n + x.socketErrors + x.non2xx, 0);
+      comparisons.push(
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'throughput', unit: 'req/s', direct: d.requestsPerSec, proxied: p.requestsPerSec },
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'p99', unit: 'ms', direct: d.latencyMs['99'], proxied: p.latencyMs['99']!, higherIsBetter: false },
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'proxy CPU per request', unit: 'µs', proxied: median(cpuPerRequest) },
+      );
+    }
+
     if (opts.only.has('large-list')) {
       log('large list GET (500 pods), 8 connections');
       const path = '/api/v1/namespaces/default/pods';
@@ -487,6 +531,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < opts.rounds; r++) {
         d.push((await download(upstreamUrl + path, ca.caPem, token)).mbps);
         p.push(await download(proxy.url + path, ca.caPem, token, proxy.child.pid));
+        log(`  round ${r + 1}: direct ${d[r]!.toFixed(0)} MB/s, proxied ${p[r]!.mbps.toFixed(0)} MB/s, proxy RSS +${p[r]!.rssGrowthMiB.toFixed(1)} MiB`);
       }
       const growth = Math.max(...p.map((x) => x.rssGrowthMiB));
       const ref: number[] = [];

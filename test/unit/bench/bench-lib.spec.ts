@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { median, medianRound, percentile } from '../../../bench/lib/stats.js';
 import { parseWrk, toMs } from '../../../bench/lib/wrk.js';
+import { parseH2load } from '../../../bench/lib/h2load.js';
 import { type Report, ratio, renderMarkdown, renderSvg } from '../../../bench/lib/report.js';
 
 const WRK_OUTPUT = `Running 10s test @ https://127.0.0.1:40000/api/v1/namespaces/default/pods/small
@@ -40,6 +41,29 @@ describe('wrk output', () => {
     ['1m', 60000],
   ])('converts %s to %d ms', (text, ms) => {
     expect(toMs(text)).toBeCloseTo(ms);
+  });
+});
+
+const H2LOAD_OUTPUT = `starting benchmark...
+Application protocol: h2
+finished in 8.01s, 2404.00 req/s, 1.16MB/s
+requests: 19232 total, 19296 started, 19232 done, 19200 succeeded, 32 failed, 2 errored, 1 timeout
+status codes: 19200 2xx, 0 3xx, 20 4xx, 9 5xx
+traffic: 9.24MB (9689351) total, 708.92KB (725933) headers (space savings 71.41%), 8.05MB (8443726) data
+                     min         max         mean         sd        +/- sd
+time for request:     4.27ms    400.64ms     26.44ms     21.26ms    89.79%
+`;
+
+describe('h2load output', () => {
+  it('reads requests, rate and errors from the summary and percentiles from the request log', () => {
+    const log = Array.from({ length: 100 }, (_, i) => `1795445745055000\t200\t${(i + 1) * 1000}`).join('\n');
+    const sut = parseH2load(H2LOAD_OUTPUT, `${log}\n`);
+    expect(sut).toMatchObject({ requests: 19232, durationS: 8.01, requestsPerSec: 2404, socketErrors: 3, non2xx: 29 });
+    expect(sut.latencyMs).toEqual({ '50': 50, '75': 75, '90': 90, '99': 99, '99.9': 100 });
+  });
+
+  it('refuses output without a summary instead of reporting zeros', () => {
+    expect(() => parseH2load('connect error: Connection refused', '')).toThrow(/no summary/);
   });
 });
 
