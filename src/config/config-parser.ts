@@ -115,6 +115,7 @@ function upstreamFromFlags(ctx: ConfigContext): UpstreamFlags {
     ...(Object.fromEntries(given) as Partial<UpstreamFlags>),
     insecureSkipTlsVerify: flags.bool('insecure-skip-tls-verify'),
     requestTimeoutMs: timeout.ok ? timeout.value : 0,
+    http2: flags.bool('upstream-http2'),
     http2Watches: flags.bool('upstream-http2-watches'),
   };
 }

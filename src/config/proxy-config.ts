@@ -77,6 +77,8 @@ export interface UpstreamFlags {
   readonly insecureSkipTlsVerify: boolean;
   /** Milliseconds; 0 = no timeout (watches and exec are unbounded). */
   readonly requestTimeoutMs: number;
+  /** --upstream-http2: requests other than watches and upgrades go to the API server as HTTP/2 streams. */
+  readonly http2: boolean;
   /** --upstream-http2-watches: watches go to the API server as HTTP/2 streams on shared connections. */
   readonly http2Watches: boolean;
 }

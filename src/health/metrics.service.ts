@@ -102,7 +102,7 @@ export class MetricsService {
   constructor(auth: OidcAuthenticatorService, upstream: ProxyService) {
     new Gauge({
       name: 'kube_oidc_proxy_upstream_http2_connections',
-      help: 'Open HTTP/2 connections to the API server carrying watches (--upstream-http2-watches); 0 with HTTP/1.1.',
+      help: 'Open HTTP/2 connections to the API server (--upstream-http2, --upstream-http2-watches); 0 with HTTP/1.1.',
       registers: [this.registry],
       collect() {
         this.set(upstream.http2Connections);

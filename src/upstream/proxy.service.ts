@@ -10,7 +10,7 @@ import { connectionSpecificHeaders } from '../impersonation/header-policy.js';
 import { AdmissionError } from '../proxy/admission-error.js';
 import { writeStatus } from '../proxy/kube-status.js';
 import { requestInfoOf } from '../proxy/request-info.js';
-import { Http2Watches, HTTP1_FALLBACK_MS, isHttp2Watch } from './http2-watches.js';
+import { Http2Upstream, HTTP1_FALLBACK_MS } from './http2-upstream.js';
 import { UpstreamCredentialsService } from './upstream-credentials.service.js';
 import { upstreamError } from './upstream-errors.js';
 import { openUpgradeTunnel, type TunnelHooks } from './upgrade-tunnel.js';
@@ -43,17 +43,22 @@ export class ProxyService implements OnModuleDestroy {
   private readonly proxy: httpProxy;
   private readonly outbound = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
   private readonly taps = new WeakMap<IncomingMessage, UpstreamTaps>();
-  private readonly watches?: Http2Watches;
+  /** Set when --upstream-http2 or --upstream-http2-watches sends some requests as HTTP/2 streams. */
+  private readonly http2?: Http2Upstream;
+  private readonly http2Requests: boolean;
+  private readonly http2Watches: boolean;
 
   constructor(
     private readonly credentials: UpstreamCredentialsService,
     @Inject(PROXY_CONFIG) config: ProxyConfig,
   ) {
     const target = credentials.target;
-    if (config.upstream.http2Watches) {
-      this.watches = new Http2Watches(
+    this.http2Requests = config.upstream.http2;
+    this.http2Watches = config.upstream.http2Watches;
+    if (this.http2Requests || this.http2Watches) {
+      this.http2 = new Http2Upstream(
         { url: target.url, connectTimeoutMs: CONNECT_TIMEOUT_MS, requestTimeoutMs: target.requestTimeoutMs, tlsOptions: () => credentials.tlsOptions() as SecureClientSessionOptions },
-        { onHttp1Fallback: () => this.logger.log(`the API server does not offer HTTP/2: watches use one HTTP/1.1 connection each for the next ${HTTP1_FALLBACK_MS / 60_000} minutes`) },
+        { onHttp1Fallback: () => this.logger.log(`the API server does not offer HTTP/2: requests use HTTP/1.1 (a connection per watch) for the next ${HTTP1_FALLBACK_MS / 60_000} minutes`) },
       );
     }
     this.proxy = httpProxy.createProxyServer({
@@ -108,9 +113,9 @@ export class ProxyService implements OnModuleDestroy {
     });
   }
 
-  /** Open HTTP/2 connections carrying watches (a metric). */
+  /** Open HTTP/2 connections to the API server (a metric). */
   get http2Connections(): number {
-    return this.watches?.sessionCount ?? 0;
+    return this.http2?.sessionCount ?? 0;
   }
 
   /** The outbound headers with the proxy's credentials, verified. Throws (fail closed) if anything is off. */
@@ -130,8 +135,8 @@ export class ProxyService implements OnModuleDestroy {
 
   forward(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders, opts: ForwardOptions): void {
     const outbound = this.finalHeaders(headers, opts);
-    if (this.watches && isHttp2Watch(req, requestInfoOf(req).verb)) {
-      this.watches.forward({
+    if (this.http2 && (requestInfoOf(req).verb === 'watch' ? this.http2Watches : this.http2Requests)) {
+      this.http2.forward({
         req,
         res,
         headers: outbound,
@@ -185,7 +190,7 @@ export class ProxyService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.watches?.close();
+    this.http2?.close();
     this.proxy.close();
   }
 }

@@ -219,7 +219,8 @@ describe('as jane (group dev) through the proxy', () => {
         const patched = await cp.kubectl(['patch', 'configmap', 'watched', '-n', NS, '--type=merge', '-p', '{"data":{"v":"2"}}']);
         expect(patched).toMatchObject({ code: 0 });
         await until(() => events.includes('MODIFIED'), 10_000, 'the MODIFIED event');
-        // kube-apiserver offers h2, so the watch went as an HTTP/2 stream (--upstream-http2-watches).
+        // kube-apiserver offers h2, so the watch (and every request before it) went as an HTTP/2 stream
+        // (--upstream-http2, --upstream-http2-watches).
         expect(proxy.stdout()).not.toContain('does not offer HTTP/2');
         expect((await opsGet(proxy.opsPort, '/metrics')).body).toMatch(/^kube_oidc_proxy_upstream_http2_connections [1-9]/m);
       } finally {

@@ -1,7 +1,8 @@
 /**
- * As a platform team running many controllers and `kubectl get -w` through the proxy, I want open watches
- * to share a few HTTP/2 connections to the API server instead of holding one connection each, with the
- * same identity on every stream, and with API servers that speak only HTTP/1.1 still working.
+ * As a platform team running many controllers and `kubectl get -w` through the proxy, I want requests and
+ * open watches to share a few HTTP/2 connections to the API server (as client-go's own do) instead of
+ * holding a connection each, with the same identity on every stream, and with API servers that speak only
+ * HTTP/1.1 still working.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'node:https';
@@ -67,11 +68,20 @@ describe('with an API server that speaks HTTP/2', () => {
     }
   });
 
-  it('keeps plain requests on HTTP/1.1', async () => {
+  it('sends plain requests as HTTP/2 streams too, a request body included', async () => {
+    const token = await env.token();
     const before = env.upstream.http2Requests;
-    const res = await send(env.proxy.url, { method: 'GET', path: '/api/v1/namespaces/default/pods/web', headers: bearer(await env.token()), ca: env.ca.caPem });
+    const res = await send(env.proxy.url, { method: 'GET', path: '/api/v1/namespaces/default/pods/web', headers: bearer(token), ca: env.ca.caPem });
     expect(res.status).toBe(200);
-    expect(env.upstream.http2Requests).toBe(before);
+    expect(env.upstream.http2Requests).toBe(before + 1);
+    expect(env.upstream.last!.header('impersonate-user')).toEqual(['jane@example.com']);
+    // The connection is proven now, so a body may go on it (it could not be replayed over HTTP/1.1).
+    const body = JSON.stringify({ kind: 'ConfigMap', data: { big: 'x'.repeat(2 * 1024 * 1024) } });
+    const echoed = await send(env.proxy.url, { method: 'POST', path: '/echo', headers: { ...bearer(token), 'content-type': 'application/json' }, body, ca: env.ca.caPem });
+    expect(echoed.status).toBe(200);
+    expect(echoed.json<{ body: string }>().body).toBe(body);
+    expect(env.upstream.http2Requests).toBe(before + 2);
+    expect(env.upstream.last!.method).toBe('POST');
   });
 });
 
@@ -81,6 +91,14 @@ describe('with an API server that speaks only HTTP/1.1', () => {
     env = await startEnvironment({ upstreamHttp1Only: true });
   });
   afterAll(async () => env?.stop());
+
+  it('sends plain requests over HTTP/1.1, a request body included', async () => {
+    const token = await env.token();
+    expect((await send(env.proxy.url, { path: '/api/v1/namespaces/default/pods/web', headers: bearer(token), ca: env.ca.caPem })).status).toBe(200);
+    const echoed = await send(env.proxy.url, { method: 'POST', path: '/echo', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{"kind":"ConfigMap"}', ca: env.ca.caPem });
+    expect(echoed.json<{ body: string }>().body).toBe('{"kind":"ConfigMap"}');
+    expect(env.upstream.http2Requests).toBe(0);
+  });
 
   it('sends watches over HTTP/1.1 and says so once', async () => {
     const token = await env.token();
@@ -110,6 +128,26 @@ describe('with --upstream-http2-watches=false', () => {
     try {
       expect(env.upstream.openWatches).toBe(2);
       expect(env.upstream.http2Requests).toBe(0);
+    } finally {
+      close();
+    }
+  });
+});
+
+describe('with --upstream-http2=false', () => {
+  let env: Environment;
+  beforeAll(async () => {
+    env = await startEnvironment({ extraArgs: ['--upstream-http2=false'] });
+  });
+  afterAll(async () => env?.stop());
+
+  it('keeps plain requests on HTTP/1.1 and still sends watches as HTTP/2 streams', async () => {
+    const token = await env.token();
+    expect((await send(env.proxy.url, { path: '/api/v1/namespaces/default/pods/web', headers: bearer(token), ca: env.ca.caPem })).status).toBe(200);
+    expect(env.upstream.http2Requests).toBe(0);
+    const close = await openWatches(env, token, 1);
+    try {
+      expect(env.upstream.http2Requests).toBe(1);
     } finally {
       close();
     }

@@ -7,7 +7,7 @@ import { resolveInCluster, resolveUpstreamTarget, usesInCluster } from '../../..
 import { upstreamError } from '../../../src/upstream/upstream-errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kop-upstream-'));
-const base: UpstreamFlags = { insecureSkipTlsVerify: false, requestTimeoutMs: 0, http2Watches: true };
+const base: UpstreamFlags = { insecureSkipTlsVerify: false, requestTimeoutMs: 0, http2: true, http2Watches: true };
 const kubeconfig = join(dir, 'config');
 writeFileSync(
   kubeconfig,

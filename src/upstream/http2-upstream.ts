@@ -1,17 +1,21 @@
 /**
- * Watches to the API server as HTTP/2 streams. Over HTTP/1.1 every open watch holds its own TLS connection
- * to the API server, about half of what an idle watch costs the proxy (bench: 157 → 78 KiB per watch);
- * as HTTP/2 streams, thousands of watches share a few connections, as client-go's own watches do and as
- * Pinniped's impersonation proxy sends every non-upgrade request. Only watches come here: ordinary
- * requests are short and stay on http-proxy's pooled HTTP/1.1 connections, and upgrades need HTTP/1.1
- * (kube-apiserver upgrades only from HTTP/1.1).
+ * Requests to the API server as HTTP/2 streams, as client-go sends them and as Go proxies (jetstack's
+ * included) forward them: every non-upgrade request (--upstream-http2), or only watches
+ * (--upstream-http2-watches alone). Upgrades need HTTP/1.1 (kube-apiserver upgrades only from HTTP/1.1)
+ * and stay on http-proxy.
+ *
+ * Why: over HTTP/1.1 every open watch holds its own TLS connection to the API server, about half of what
+ * an idle watch costs the proxy (bench: 157 → 78 KiB per watch); as streams, thousands share a few
+ * connections. An ordinary request costs less too: no pooled-socket bookkeeping, and the API server's
+ * answers to concurrent requests share TLS records (bench: proxy CPU per small GET 375 → 232 µs).
  *
  * Sharing a connection does not share identity: every stream carries its own Authorization and
  * Impersonate-* headers, exactly as on a reused keep-alive connection. One dead TCP connection would stall
- * every watch on it, so a session is pinged while it carries streams (client-go's ReadIdleTimeout and
+ * every stream on it, so a session is pinged while it carries streams (client-go's ReadIdleTimeout and
  * PingTimeout: 30 s and 15 s) and destroyed when the ping goes unanswered; the streams end, and clients
- * re-watch. An API server that does not offer h2 (ALPN) is remembered for a while and its watches go
- * over HTTP/1.1 instead: the request has not been sent when that is known, so nothing is lost.
+ * retry or re-watch. An API server that does not offer h2 (ALPN) is remembered for a while and requests
+ * go over HTTP/1.1 instead: a bodiless request has not been sent when that is known, so nothing is lost,
+ * and a request with a body is only ever sent on a connection already known to speak HTTP/2.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants, type IncomingHttpHeaders as Http2IncomingHeaders, type OutgoingHttpHeaders as Http2OutgoingHeaders, type SecureClientSessionOptions } from 'node:http2';
@@ -20,12 +24,19 @@ import { upstreamPath } from './upstream-target.js';
 
 /** Before the server's SETTINGS arrive, assume RFC 9113 §6.5.2's recommended minimum of concurrent streams. */
 const STREAMS_BEFORE_SETTINGS = 100;
-/** At most this many watches share one connection, whatever the server allows (kube-apiserver's default is 1000). */
+/** At most this many streams share one connection, whatever the server allows (kube-apiserver's default is 1000). */
 const MAX_STREAMS_PER_SESSION = 1000;
-/** After an API server refused h2, its watches use HTTP/1.1 for this long before h2 is tried again. */
+/**
+ * Flow-control windows the proxy offers the API server: per stream, 1 MiB (Go's server default; the
+ * HTTP/2 default of 64 KiB halved the throughput of a large list), which bounds what a stream whose client
+ * reads slowly holds in the proxy; per connection, 16 MiB, so concurrent streams do not wait on each other.
+ */
+export const STREAM_RECEIVE_WINDOW = 1024 * 1024;
+export const CONNECTION_RECEIVE_WINDOW = 16 * 1024 * 1024;
+/** After an API server refused h2, requests use HTTP/1.1 for this long before h2 is tried again. */
 export const HTTP1_FALLBACK_MS = 10 * 60_000;
 
-export interface Http2WatchTiming {
+export interface Http2UpstreamTiming {
   /** A connection carrying streams is pinged this often (client-go's ReadIdleTimeout)... */
   readonly pingIntervalMs: number;
   /** ...and destroyed when the answer takes longer than this (client-go's PingTimeout). */
@@ -34,9 +45,9 @@ export interface Http2WatchTiming {
   readonly idleCloseMs: number;
 }
 
-const TIMING: Http2WatchTiming = { pingIntervalMs: 30_000, pingTimeoutMs: 15_000, idleCloseMs: 90_000 };
+const TIMING: Http2UpstreamTiming = { pingIntervalMs: 30_000, pingTimeoutMs: 15_000, idleCloseMs: 90_000 };
 
-export interface Http2WatchOptions extends Partial<Http2WatchTiming> {
+export interface Http2UpstreamOptions extends Partial<Http2UpstreamTiming> {
   readonly now?: () => number;
   /** Called when the API server is found not to offer HTTP/2 (once per fallback period). */
   readonly onHttp1Fallback?: () => void;
@@ -45,7 +56,7 @@ export interface Http2WatchOptions extends Partial<Http2WatchTiming> {
 /** Connection-specific headers that HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes `:authority`. */
 const NOT_IN_HTTP2 = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
 
-export interface Http2WatchTarget {
+export interface Http2UpstreamTarget {
   readonly url: URL;
   readonly connectTimeoutMs: number;
   /** Milliseconds until the API server must answer with headers; 0 = never cut. */
@@ -54,7 +65,7 @@ export interface Http2WatchTarget {
   tlsOptions(): SecureClientSessionOptions;
 }
 
-export interface WatchExchange {
+export interface Http2Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   /** The complete outbound header set, credentials included. */
@@ -68,7 +79,7 @@ export interface WatchExchange {
   };
   /** The API server could not be reached or did not answer: answer the client. */
   onError(err: Error): void;
-  /** The API server does not speak HTTP/2: forward this request over HTTP/1.1 instead. */
+  /** HTTP/2 is not (or not yet known to be) available: forward this request over HTTP/1.1 instead. */
   viaHttp1(): void;
 }
 
@@ -80,9 +91,10 @@ interface PooledSession {
   idleTimer?: NodeJS.Timeout;
 }
 
-/** Only a bodiless GET watch is sent as a stream, so falling back to HTTP/1.1 never has a body to replay. */
-export function isHttp2Watch(req: IncomingMessage, verb: string): boolean {
-  return verb === 'watch' && req.method === 'GET' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+/** Whether the client sends a request body (HTTP/1.1 framing; HTTP/2 clients' requests are presented so too). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 export function http2RequestHeaders(method: string, path: string, authority: string, headers: OutgoingHttpHeaders): Http2OutgoingHeaders {
@@ -96,10 +108,19 @@ export function http2RequestHeaders(method: string, path: string, authority: str
   return out;
 }
 
-/** The response head for the HTTP/1.1 client: everything but the pseudo-headers. */
-export function http1ResponseHeaders(headers: Http2IncomingHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':') && value !== undefined) out[name] = value;
+/**
+ * The response head for the client: every header line but the pseudo-headers, from the raw lines, so a
+ * repeated header (several `Warning`s) stays several lines instead of one comma-joined value.
+ */
+export function http1ResponseHeaders(rawHeaders: readonly string[]): OutgoingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.startsWith(':')) continue;
+    const value = rawHeaders[i + 1]!;
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
   return out;
 }
 
@@ -117,16 +138,16 @@ function refusesHttp2(root: NodeJS.ErrnoException, pooled: PooledSession): boole
   return root.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' || (!pooled.connected && root.code === 'ERR_HTTP2_ERROR');
 }
 
-export class Http2Watches {
+export class Http2Upstream {
   private readonly sessions = new Set<PooledSession>();
   private http1Until = 0;
-  private readonly timing: Http2WatchTiming;
+  private readonly timing: Http2UpstreamTiming;
   private readonly now: () => number;
   private readonly onHttp1Fallback: () => void;
 
   constructor(
-    private readonly target: Http2WatchTarget,
-    options: Http2WatchOptions = {},
+    private readonly target: Http2UpstreamTarget,
+    options: Http2UpstreamOptions = {},
   ) {
     this.timing = { ...TIMING, ...options };
     this.now = options.now ?? Date.now;
@@ -138,12 +159,15 @@ export class Http2Watches {
     return this.sessions.size;
   }
 
-  forward(x: WatchExchange): void {
+  forward(x: Http2Exchange): void {
     if (this.now() < this.http1Until) return x.viaHttp1();
-    const pooled = this.acquire();
+    const body = hasRequestBody(x.req);
+    const pooled = this.acquire(body);
+    // A body cannot be replayed over HTTP/1.1 if h2 turns out to be refused: it waits for a proven connection.
+    if (!pooled) return x.viaHttp1();
     let stream: ClientHttp2Stream;
     try {
-      stream = pooled.session.request(http2RequestHeaders('GET', upstreamPath(this.target.url, x.req.url ?? '/'), this.target.url.host, x.headers), { endStream: false });
+      stream = pooled.session.request(http2RequestHeaders(x.req.method ?? 'GET', upstreamPath(this.target.url, x.req.url ?? '/'), this.target.url.host, x.headers), { endStream: false });
     } catch (err) {
       return x.onError(err as Error);
     }
@@ -154,7 +178,8 @@ export class Http2Watches {
       this.detach(pooled);
     });
     x.taps?.onUpstreamRequest?.(stream);
-    stream.end();
+    if (body) x.req.pipe(stream);
+    else stream.end();
 
     let answered = false;
     stream.on('error', (err: Error) => {
@@ -168,14 +193,15 @@ export class Http2Watches {
       }
       x.onError(root);
     });
-    stream.once('response', (headers: Http2IncomingHeaders) => {
+    stream.once('response', (headers: Http2IncomingHeaders, _flags: number, rawHeaders: string[]) => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
       x.taps?.onUpstreamResponse?.(stream, headers);
-      x.res.writeHead(Number(headers[':status']), http1ResponseHeaders(headers));
-      // A watch cut short upstream (reset stream, dead connection) is cut short downstream, never ended
-      // cleanly: client-go then re-watches instead of waiting on a stream that will never speak again.
+      x.res.writeHead(Number(headers[':status']), http1ResponseHeaders(rawHeaders));
+      // A response cut short upstream (reset stream, dead connection) is cut short downstream, never ended
+      // cleanly: a truncated body is not passed off as complete, and client-go re-watches instead of
+      // waiting on a watch that will never speak again.
       // Node ends the readable side of a reset stream too, so the pipe must not end the response: only the
       // stream's close code tells a clean end from a broken one.
       stream.pipe(x.res, { end: false });
@@ -195,24 +221,41 @@ export class Http2Watches {
     this.sessions.clear();
   }
 
-  private acquire(): PooledSession {
+  /** A connection with room for one more stream (`connected`: only one known to speak HTTP/2, or none). */
+  private acquire(connected: boolean): PooledSession | undefined {
+    let connecting = false;
     for (const pooled of this.sessions) {
       const s = pooled.session;
       if (pooled.draining || s.closed || s.destroyed) continue;
       const limit = Math.min(MAX_STREAMS_PER_SESSION, s.remoteSettings.maxConcurrentStreams ?? STREAMS_BEFORE_SETTINGS);
-      if (pooled.streams < limit) return pooled;
+      if (pooled.streams >= limit) continue;
+      if (pooled.connected || !connected) return pooled;
+      connecting = true;
     }
-    return this.open();
+    if (connected && connecting) return undefined;
+    // Opened for a request with a body too: that request goes over HTTP/1.1, the next ones find it ready.
+    const opened = this.open();
+    return connected ? undefined : opened;
   }
 
   private open(): PooledSession {
-    const session = connect(this.target.url.origin, { ...this.target.tlsOptions(), ALPNProtocols: ['h2'] });
+    const session = connect(this.target.url.origin, {
+      ...this.target.tlsOptions(),
+      ALPNProtocols: ['h2'],
+      settings: { initialWindowSize: STREAM_RECEIVE_WINDOW },
+      // An identity of many groups is many Impersonate-Group lines: as over HTTP/1.1, the API server's own
+      // limit (Go's: 1 MiB of headers, however many lines) decides, not Node's defaults (128 lines, 64 KiB).
+      maxHeaderListPairs: 100_000,
+      maxSendHeaderBlockLength: 1024 * 1024,
+    });
     const pooled: PooledSession = { session, streams: 0, connected: false, draining: false };
     this.sessions.add(pooled);
+    this.startIdle(pooled);
     const connectTimer = setTimeout(() => session.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), this.target.connectTimeoutMs);
     const pinger = setInterval(() => this.ping(pooled), this.timing.pingIntervalMs);
     pinger.unref();
     session.once('connect', () => {
+      session.setLocalWindowSize(CONNECTION_RECEIVE_WINDOW);
       pooled.connected = true;
       clearTimeout(connectTimer);
     });
@@ -250,6 +293,10 @@ export class Http2Watches {
   private detach(pooled: PooledSession): void {
     pooled.streams--;
     if (pooled.streams > 0 || pooled.session.destroyed) return;
+    this.startIdle(pooled);
+  }
+
+  private startIdle(pooled: PooledSession): void {
     pooled.idleTimer = setTimeout(() => pooled.session.close(), this.timing.idleCloseMs);
     pooled.idleTimer.unref();
   }

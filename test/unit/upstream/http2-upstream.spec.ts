@@ -1,13 +1,13 @@
 /**
- * Http2Watches on real sockets: an HTTP/2 server standing in for the API server, a plain HTTP front that
+ * Http2Upstream on real sockets: an HTTP/2 server standing in for the API server, a plain HTTP front that
  * hands each request to the class, and real clients. Only the timings are shortened.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer as createHttpServer, get, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, get, type IncomingMessage, request, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { Http2Watches, type Http2WatchOptions, http1ResponseHeaders, http2RequestHeaders, isHttp2Watch } from '../../../src/upstream/http2-watches.js';
+import { hasRequestBody, Http2Upstream, type Http2UpstreamOptions, http1ResponseHeaders, http2RequestHeaders } from '../../../src/upstream/http2-upstream.js';
 import { upstreamPath } from '../../../src/upstream/upstream-target.js';
 import { createTestCa } from '../../fixtures/tls.js';
 
@@ -55,8 +55,8 @@ interface Front {
   readonly viaHttp1: string[];
 }
 
-/** The proxy's side: every request is a watch handed to `watches`. */
-async function front(watches: Http2Watches): Promise<Front> {
+/** The proxy's side: every request is handed to `watches`. */
+async function front(watches: Http2Upstream): Promise<Front> {
   const f = { port: 0, errors: [] as NodeJS.ErrnoException[], viaHttp1: [] as string[] };
   const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     watches.forward({
@@ -81,8 +81,8 @@ async function front(watches: Http2Watches): Promise<Front> {
   return f;
 }
 
-function watchesTo(port: number, options: Http2WatchOptions & { path?: string; requestTimeoutMs?: number } = {}): Http2Watches {
-  const w = new Http2Watches(
+function watchesTo(port: number, options: Http2UpstreamOptions & { path?: string; requestTimeoutMs?: number } = {}): Http2Upstream {
+  const w = new Http2Upstream(
     { url: new URL(`https://127.0.0.1:${port}${options.path ?? ''}`), connectTimeoutMs: 2000, requestTimeoutMs: options.requestTimeoutMs ?? 0, tlsOptions: () => ({ ca: ca.caPem }) },
     options,
   );
@@ -140,18 +140,18 @@ describe('the header and path helpers', () => {
     expect(http2RequestHeaders('GET', '/p', 'h', { te: 'trailers' }).te).toBe('trailers');
   });
 
-  it('keeps everything but the pseudo-headers of the response', () => {
-    expect(http1ResponseHeaders({ ':status': 200, 'content-type': 'application/json', 'set-cookie': ['a', 'b'] } as unknown as IncomingHttpHeaders)).toEqual({ 'content-type': 'application/json', 'set-cookie': ['a', 'b'] });
+  it('keeps every response header line but the pseudo-headers, a repeated one as several lines', () => {
+    const raw = [':status', '200', 'content-type', 'application/json', 'warning', '299 - "a"', 'warning', '299 - "b"', 'set-cookie', 'a', 'set-cookie', 'b', 'set-cookie', 'c'];
+    expect(http1ResponseHeaders(raw)).toEqual({ 'content-type': 'application/json', warning: ['299 - "a"', '299 - "b"'], 'set-cookie': ['a', 'b', 'c'] });
   });
 
   it.each([
-    ['GET', {}, 'watch', true],
-    ['GET', {}, 'list', false],
-    ['GET', { 'content-length': '3' }, 'watch', false],
-    ['GET', { 'transfer-encoding': 'chunked' }, 'watch', false],
-    ['HEAD', {}, 'watch', false],
-  ])('a %s %j with verb %s goes over HTTP/2: %s', (method, headers, verb, expected) => {
-    expect(isHttp2Watch({ method, headers } as unknown as IncomingMessage, verb)).toBe(expected);
+    [{}, false],
+    [{ 'content-length': '0' }, false],
+    [{ 'content-length': '3' }, true],
+    [{ 'transfer-encoding': 'chunked' }, true],
+  ])('a request with %j has a body: %s', (headers, expected) => {
+    expect(hasRequestBody({ headers } as unknown as IncomingMessage)).toBe(expected);
   });
 });
 
@@ -269,6 +269,99 @@ describe('watches as HTTP/2 streams', () => {
     const res = await openWatch(f.port).res;
     expect(res.statusCode).toBe(503);
     expect(f.errors.map((e) => e.code)).toEqual(['UPSTREAM_HEADERS_TIMEOUT']);
+  });
+});
+
+/** An HTTP/2 API server that answers every request with its method, its body and two Warning headers. */
+async function echoUpstream(): Promise<Upstream> {
+  const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem });
+  const up = { port: 0, streams: [] as Upstream['streams'], sessions: 0 };
+  server.on('session', (session) => {
+    up.sessions++;
+    cleanups.push(() => session.destroy());
+  });
+  server.on('stream', (stream, headers) => {
+    up.streams.push({ headers, stream });
+    stream.on('error', () => {});
+    if (headers[':path'] === '/big') {
+      // 64 MiB as fast as the reader allows: more than any window or socket buffer holds.
+      stream.respond({ ':status': 200 });
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      let left = 1024;
+      const pump = (): void => {
+        while (left > 0 && !stream.destroyed) {
+          left--;
+          if (!stream.write(chunk)) return void stream.once('drain', pump);
+        }
+        stream.end();
+      };
+      return pump();
+    }
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => (body += c));
+    stream.on('end', () => {
+      stream.respond({ ':status': 201, 'content-type': 'text/plain', warning: ['299 - "first"', '299 - "second"'] as unknown as string });
+      stream.end(`${String(headers[':method'])} ${body}`);
+    });
+  });
+  up.port = await listen(server);
+  cleanups.push(() => server.close());
+  return up;
+}
+
+function send(port: number, method: string, body: string): Promise<{ status: number; body: string; rawHeaders: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path: '/api/v1/namespaces/default/configmaps', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, rawHeaders: res.rawHeaders }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('ordinary requests as HTTP/2 streams', () => {
+  it('relays a bodiless request, its status and every repeated header line', async () => {
+    const up = await echoUpstream();
+    const f = await front(watchesTo(up.port));
+    const res = await send(f.port, 'GET', '');
+    expect(res).toMatchObject({ status: 201, body: 'GET ' });
+    const warnings = res.rawHeaders.filter((_, i) => i % 2 === 0 && res.rawHeaders[i]!.toLowerCase() === 'warning').length;
+    expect(warnings).toBe(2);
+    expect(f.viaHttp1).toEqual([]);
+  });
+
+  it('sends a body over HTTP/1.1 until a connection has proven to speak HTTP/2, then as a stream', async () => {
+    const up = await echoUpstream();
+    const f = await front(watchesTo(up.port));
+    // First: no connection yet, so it cannot risk a refusal it could not replay; one is opened meanwhile.
+    expect(await send(f.port, 'POST', '{"a":1}')).toMatchObject({ status: 200, body: 'http/1.1' });
+    await until('the connection', () => up.sessions === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    expect(await send(f.port, 'PUT', big)).toMatchObject({ status: 201, body: `PUT ${big}` });
+    expect(f.viaHttp1).toEqual(['/api/v1/namespaces/default/configmaps']);
+    expect(up.streams.map((s) => s.headers[':method'])).toEqual(['PUT']);
+    expect(up.sessions).toBe(1);
+  });
+
+  it('goes on serving other streams on the connection while a client does not read a large answer', async () => {
+    const up = await echoUpstream();
+    const f = await front(watchesTo(up.port));
+    let received = 0;
+    const stalled = await new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port: f.port, path: '/big', agent: false }, resolve));
+    stalled.once('data', (c: Buffer) => {
+      received += c.length;
+      stalled.pause();
+    });
+    await until('the first bytes', () => received > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await send(f.port, 'GET', '')).toMatchObject({ status: 201, body: 'GET ' });
+    expect(up.sessions).toBe(1);
+    stalled.destroy();
   });
 });
 
