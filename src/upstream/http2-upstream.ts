@@ -197,8 +197,16 @@ export class Http2Upstream {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
+      // The client was already answered (an HTTP/2 client's 408 for a body sent too slowly) or is gone.
+      if (x.res.headersSent || x.res.destroyed) return void stream.close(constants.NGHTTP2_CANCEL);
+      try {
+        // Throws on a head Node will not relay (a repeated Content-Type to an HTTP/2 client, say): a 502, never a crash.
+        x.res.writeHead(Number(headers[':status']), http1ResponseHeaders(rawHeaders));
+      } catch (err) {
+        stream.close(constants.NGHTTP2_CANCEL);
+        return x.onError(err as Error);
+      }
       x.taps?.onUpstreamResponse?.(stream, headers);
-      x.res.writeHead(Number(headers[':status']), http1ResponseHeaders(rawHeaders));
       // A response cut short upstream (reset stream, dead connection) is cut short downstream, never ended
       // cleanly: a truncated body is not passed off as complete, and client-go re-watches instead of
       // waiting on a watch that will never speak again.

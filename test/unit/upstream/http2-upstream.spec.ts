@@ -348,6 +348,26 @@ describe('ordinary requests as HTTP/2 streams', () => {
     expect(up.sessions).toBe(1);
   });
 
+  it('cancels the stream instead of answering a client that was already answered', async () => {
+    const up = await h2Upstream();
+    const upstream = watchesTo(up.port);
+    const errors: Error[] = [];
+    const server = createHttpServer((req, res) => {
+      res.writeHead(408).write('answered already');
+      upstream.forward({ req, res, headers: { authorization: 'Bearer proxy-sa' }, onError: (err) => errors.push(err), viaHttp1: () => res.end('http/1.1') });
+    });
+    const port = await listen(server);
+    cleanups.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const res = await new Promise<IncomingMessage>((resolve) => get({ host: '127.0.0.1', port, path: '/', agent: false }, resolve));
+    expect(res.statusCode).toBe(408);
+    await until('the upstream stream to be cancelled', () => up.streams[0]?.stream.rstCode === 8);
+    expect(errors).toEqual([]);
+    res.destroy();
+  });
+
   it('goes on serving other streams on the connection while a client does not read a large answer', async () => {
     const up = await echoUpstream();
     const f = await front(watchesTo(up.port));
