@@ -107,7 +107,8 @@ async function getStatus(port: number, path: string): Promise<number> {
   });
 }
 
-let portSeed = 20000 + Math.floor(Math.random() * 20000);
+// Below Linux's ephemeral range (32768-60999), which the bench's own tens of thousands of client sockets use.
+let portSeed = 20000 + Math.floor(Math.random() * 10000);
 /** kube-oidc-proxy as built, or bench/reference-proxy.ts: the fewest lines a Node.js HTTPS proxy can be. */
 async function startProxy(args: readonly string[], which: 'kube-oidc-proxy' | 'reference' = 'kube-oidc-proxy'): Promise<Proxy> {
   const securePort = portSeed++;
@@ -122,6 +123,10 @@ async function startProxy(args: readonly string[], which: 'kube-oidc-proxy' | 'r
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  // A proxy that dies mid-scenario must say so (its clients' requests would only count as closed).
+  child.once('exit', (code, signal) => {
+    if (signal !== 'SIGKILL' && signal !== 'SIGTERM') log(`${which} exited unexpectedly (${code ?? signal}):\n${stderr}`);
+  });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`proxy exited at start:\n${stderr}`);
     if ((await getStatus(opsPort, '/ready')) === 200) break;
@@ -223,12 +228,17 @@ async function openWatches(base: string, ca: string, token: string, n: number): 
   let next = 0;
   const one = () =>
     new Promise<void>((resolve, reject) => {
+      let established = false;
       const req = request(`${base}/api/v1/namespaces/default/pods?watch=true`, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
         if (res.statusCode !== 200) return reject(new Error(`watch: HTTP ${res.statusCode}`));
-        res.once('data', () => resolve());
+        res.once('data', () => {
+          established = true;
+          resolve();
+        });
         res.on('close', () => (closed += 1));
       });
-      req.on('error', (e) => (live.has(req) ? (closed += 1) : reject(e)));
+      // A watch that fails before its first event fails the scenario (it used to wait forever).
+      req.on('error', (e) => (established ? (closed += 1) : reject(e)));
       live.add(req);
       req.end();
     });
