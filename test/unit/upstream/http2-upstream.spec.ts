@@ -29,8 +29,8 @@ interface Upstream {
   sessions: number;
 }
 
-/** An HTTP/2-only API server whose watches send one event and stay open. */
-async function h2Upstream(settings: { maxConcurrentStreams?: number } = {}, answer = true): Promise<Upstream> {
+/** An HTTP/2-only API server that records every stream and hands it to `answer`. */
+async function h2Server(answer: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void, settings: { maxConcurrentStreams?: number } = {}): Promise<Upstream> {
   const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem, settings });
   const up = { port: 0, streams: [] as Upstream['streams'], sessions: 0 };
   server.on('session', (session) => {
@@ -40,13 +40,20 @@ async function h2Upstream(settings: { maxConcurrentStreams?: number } = {}, answ
   server.on('stream', (stream, headers) => {
     up.streams.push({ headers, stream });
     stream.on('error', () => {});
-    if (!answer) return;
-    stream.respond({ ':status': 200, 'content-type': 'application/json' });
-    stream.write('{"type":"ADDED"}\n');
+    answer(stream, headers);
   });
   up.port = await listen(server);
   cleanups.push(() => server.close());
   return up;
+}
+
+/** An API server whose watches send one event and stay open. */
+function h2Upstream(settings: { maxConcurrentStreams?: number } = {}, answer = true): Promise<Upstream> {
+  return h2Server((stream) => {
+    if (!answer) return;
+    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    stream.write('{"type":"ADDED"}\n');
+  }, settings);
 }
 
 interface Front {
@@ -272,19 +279,13 @@ describe('watches as HTTP/2 streams', () => {
   });
 });
 
-/** An HTTP/2 API server that answers every request with its method, its body and two Warning headers. */
-async function echoUpstream(): Promise<Upstream> {
-  const server = createSecureServer({ cert: leaf.certPem, key: leaf.keyPem });
-  const up = { port: 0, streams: [] as Upstream['streams'], sessions: 0 };
-  server.on('session', (session) => {
-    up.sessions++;
-    cleanups.push(() => session.destroy());
-  });
-  server.on('stream', (stream, headers) => {
-    up.streams.push({ headers, stream });
-    stream.on('error', () => {});
+/**
+ * An API server that answers every request with its method, its body and two Warning headers, and
+ * `/big` with 64 MiB as fast as the reader allows (more than any window or socket buffer holds).
+ */
+function echoUpstream(): Promise<Upstream> {
+  return h2Server((stream, headers) => {
     if (headers[':path'] === '/big') {
-      // 64 MiB as fast as the reader allows: more than any window or socket buffer holds.
       stream.respond({ ':status': 200 });
       const chunk = Buffer.alloc(64 * 1024, 120);
       let left = 1024;
@@ -305,9 +306,6 @@ async function echoUpstream(): Promise<Upstream> {
       stream.end(`${String(headers[':method'])} ${body}`);
     });
   });
-  up.port = await listen(server);
-  cleanups.push(() => server.close());
-  return up;
 }
 
 function send(port: number, method: string, body: string): Promise<{ status: number; body: string; rawHeaders: string[] }> {
