@@ -1,7 +1,9 @@
 /**
- * `npm run bench:profile`: a CPU profile of the proxy under the small-GET load (`-- h2`: the same over HTTP/2 with h2load; `-- stream`:
- * while one client downloads 1 GiB through it), for finding what the hot path spends its time on. Writes bench/.run/proxy-*.cpuprofile (open in Chrome DevTools or speedscope)
- * and prints the top functions by self time.
+ * `npm run bench:profile`: a CPU profile of the proxy under the small-GET load, for finding what the hot
+ * path spends its time on. `-- h2`: the same load over HTTP/2 (h2load); `-- stream`: one client
+ * downloading 1 GiB; `-- reference`: bench/reference-proxy.ts under the same load instead of the proxy.
+ * Writes bench/.run/proxy-*.cpuprofile (open in Chrome DevTools or speedscope) and prints the top
+ * functions by self time.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +33,6 @@ const kubeconfig = join(dir, 'profile.kubeconfig');
 writeFileSync(kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'up', cluster: { server: `https://127.0.0.1:${upstreamPort}`, 'certificate-authority-data': Buffer.from(ca.caPem).toString('base64') } }], users: [{ name: 'p', user: { token: 't' } }], contexts: [{ name: 'up', context: { cluster: 'up', user: 'p' } }], 'current-context': 'up' }));
 const serving = ca.issue('bench-proxy');
 const port = 39000 + Math.floor(Math.random() * 1000);
-// `-- reference` profiles bench/reference-proxy.ts (the bare Node.js proxy) under the same load instead.
 const program = process.argv.includes('reference') ? ['--import', join(ROOT, 'scripts/register-ts.mjs'), join(ROOT, 'bench/reference-proxy.ts')] : [join(ROOT, 'dist/main.js')];
 const proxy = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...program, '--bind-address=127.0.0.1', `--secure-port=${port}`, `--readiness-probe-port=${port + 1}`, `--oidc-issuer-url=${issuer.url}`, '--oidc-client-id=bench', `--oidc-ca-file=${ca.caCertFile}`, '--oidc-username-claim=email', `--tls-cert-file=${serving.certFile}`, `--tls-private-key-file=${serving.keyFile}`, `--kubeconfig=${kubeconfig}`], { stdio: ['ignore', 'ignore', 'inherit'] });
 for (;;) {

@@ -27,9 +27,11 @@ const STREAMS_BEFORE_SETTINGS = 100;
 /** At most this many streams share one connection, whatever the server allows (kube-apiserver's default is 1000). */
 const MAX_STREAMS_PER_SESSION = 1000;
 /**
- * Flow-control windows the proxy offers the API server: per stream, 1 MiB (Go's server default; the
- * HTTP/2 default of 64 KiB halved the throughput of a large list), which bounds what a stream whose client
- * reads slowly holds in the proxy; per connection, 16 MiB, so concurrent streams do not wait on each other.
+ * Flow-control windows the proxy offers the API server. Per stream 1 MiB: HTTP/2's default 64 KiB halved
+ * the throughput of a large list (bench: 532 vs 938 req/s over HTTP/1.1), and Go's client's 4 MiB was no
+ * faster here (1,151 vs 1,109 req/s); it also bounds what a stream whose client reads slowly holds in the
+ * proxy. Per connection 16 MiB, so many streams in flight are not throttled by a connection-wide window
+ * (Node returns that window as data arrives, so a stalled stream never blocks the others).
  */
 export const STREAM_RECEIVE_WINDOW = 1024 * 1024;
 export const CONNECTION_RECEIVE_WINDOW = 16 * 1024 * 1024;
