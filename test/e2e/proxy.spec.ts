@@ -256,6 +256,29 @@ describe('as jane (group dev) through the proxy', () => {
       expect(deleted).toMatchObject({ code: 0, stdout: expect.stringContaining('deleted') });
     }, 30_000);
 
+    it("the API server's warnings reach kubectl, one Warning line each, over the HTTP/2 path", async () => {
+      // Two unknown fields with server-side field validation set to Warn: kube-apiserver answers with two
+      // Warning header lines, which the proxy receives as two HTTP/2 header fields and must not merge.
+      const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: warned, namespace: ${NS}}\ndata: {a: "1"}\nfirst: 1\nsecond: 2\n`;
+      const created = await cp.kubectl(['create', '--validate=warn', '-f', '-'], { kubeconfig, stdin: manifest });
+      expect(created.code).toBe(0);
+      expect(created.stderr).toContain('unknown field "first"');
+      expect(created.stderr).toContain('unknown field "second"');
+      const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warned-raw', namespace: NS }, first: 1, second: 2 });
+      const authorization = `Bearer ${await token()}`;
+      const rawHeaders = await new Promise<string[]>((resolve, reject) => {
+        const req = request(new URL(`/api/v1/namespaces/${NS}/configmaps?fieldValidation=Warn`, proxy.url), { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, ca: ca.caPem, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 201 ? resolve(res.rawHeaders) : reject(new Error(`HTTP ${res.statusCode}`))));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'warning')).toHaveLength(2);
+      expect(proxy.stdout()).not.toContain('does not offer HTTP/2');
+      await cp.kubectl(['delete', 'configmap', 'warned', 'warned-raw', '-n', NS]);
+    }, 30_000);
+
     it("the API server's audit log shows the proxy impersonating jane", async () => {
       await cp.kubectl(['get', 'configmaps', '-n', NS, '--request-timeout=10s'], { kubeconfig });
       const event = await cp.waitForAuditEvent((e) => e.impersonatedUser?.username === 'jane@example.com' && e.objectRef?.resource === 'configmaps');
