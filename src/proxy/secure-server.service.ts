@@ -10,6 +10,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService, verbLabel } from '../health/metrics.service.js';
 import { AdmissionError } from './admission-error.js';
+import { closeUnauthenticated, HTTP2_RECEIVE_WINDOW, manageHttp2Session, streamReadDeadline } from './http2-connections.js';
 import { Http2Listener } from './http2-listener.service.js';
 import { fromHttp2 } from './http2-request.js';
 import { InflightLimiter } from './inflight-limiter.js';
@@ -25,9 +26,6 @@ const CERT_POLL_MS = 2_000;
 
 /** An idle keep-alive connection is closed after this long, HTTP/1.1 or HTTP/2 (an HTTP/2 one: no open stream). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-/** Go's HTTP/2 server's per-stream and per-connection receive windows (MaxUploadBuffer*), instead of nghttp2's 64 KiB. */
-const HTTP2_RECEIVE_WINDOW = 1 << 20;
 
 /**
  * The secure listener. TLS only; the certificate and key are re-read when either file changes and swapped
@@ -167,26 +165,17 @@ export class SecureServerService {
   /**
    * An HTTP/2 stream. Shutdown needs nothing per request: closing the server sends every connection a
    * GOAWAY, which lets its open streams finish. Node times only HTTP/1.1 requests, so the
-   * --request-read-timeout deadline is kept here.
+   * --request-read-timeout deadline is kept per stream (http2-connections.ts).
    */
   private onHttp2Request(inbound: Http2ServerRequest, response: Http2ServerResponse): void {
     const { req, res } = fromHttp2(inbound, response);
     const session = inbound.stream.session;
-    const { requestReadTimeoutMs } = this.config.serving;
-    const deadline =
-      requestReadTimeoutMs > 0 && !req.complete
-        ? setTimeout(() => {
-            if (req.complete) return;
-            this.logger.debug({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, 'client error: the HTTP/2 request body was not received in time');
-            writeStatus(res, new AdmissionError('RequestTimeout', 'the request was not received in time (--request-read-timeout)', 'ERR_HTTP_REQUEST_TIMEOUT'));
-            req.destroy(); // cancels the stream once the 408 is sent
-          }, requestReadTimeoutMs)
-        : undefined;
+    const deadline = streamReadDeadline(req, res, this.config.serving.requestReadTimeoutMs, () =>
+      this.logger.debug({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, 'client error: the HTTP/2 request body was not received in time'),
+    );
     this.serve(this.http2.handle, req, res, () => {
       clearTimeout(deadline);
-      // kube-apiserver's CVE-2023-44487 mitigation (UnauthenticatedHTTP2DOSMitigation): a client that did
-      // not authenticate loses its HTTP/2 connection, so it cannot go on opening streams on it cheaply.
-      if (res.statusCode === 401) session?.close();
+      closeUnauthenticated(res, session);
     });
   }
 
@@ -221,32 +210,14 @@ export class SecureServerService {
     handler(req, res);
   }
 
-  /**
-   * An HTTP/2 connection is closed (GOAWAY) once it has carried no stream for
-   * the keep-alive timeout; Node's own session timeout would count an idle watch as inactivity.
-   */
+  /** A new HTTP/2 connection: its idle close and receive window are set up in http2-connections.ts. */
   private onSession(session: ServerHttp2Session): void {
     // A connection whose handshake finished after shutdown began missed server.close()'s GOAWAY.
     if (this.closing) {
       session.close();
       return;
     }
-    session.setLocalWindowSize(HTTP2_RECEIVE_WINDOW);
-    let open = 0;
-    let idle: NodeJS.Timeout | undefined;
-    const startIdle = (): void => {
-      idle = setTimeout(() => session.close(), KEEP_ALIVE_TIMEOUT_MS).unref();
-    };
-    startIdle();
-    session.on('stream', (stream) => {
-      open += 1;
-      clearTimeout(idle);
-      stream.once('close', () => {
-        open -= 1;
-        if (open === 0 && !session.closed && !session.destroyed) startIdle();
-      });
-    });
-    session.once('close', () => clearTimeout(idle));
+    manageHttp2Session(session, KEEP_ALIVE_TIMEOUT_MS);
   }
 
   /** The 429 for a full in-flight pool (counted here, for HTTP requests and upgrades alike). */
