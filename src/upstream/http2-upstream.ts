@@ -17,9 +17,9 @@
  * go over HTTP/1.1 instead: a bodiless request has not been sent when that is known, so nothing is lost,
  * and a request with a body is only ever sent on a connection already known to speak HTTP/2.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants, type IncomingHttpHeaders as Http2IncomingHeaders, type OutgoingHttpHeaders as Http2OutgoingHeaders, type SecureClientSessionOptions } from 'node:http2';
-import type { Readable, Writable } from 'node:stream';
+import type { UpstreamTaps } from './upstream-taps.js';
 import { upstreamPath } from './upstream-target.js';
 
 /** Before the server's SETTINGS arrive, assume RFC 9113 §6.5.2's recommended minimum of concurrent streams. */
@@ -33,8 +33,8 @@ const MAX_STREAMS_PER_SESSION = 1000;
  * proxy. Per connection 16 MiB, so many streams in flight are not throttled by a connection-wide window
  * (Node returns that window as data arrives, so a stalled stream never blocks the others).
  */
-export const STREAM_RECEIVE_WINDOW = 1024 * 1024;
-export const CONNECTION_RECEIVE_WINDOW = 16 * 1024 * 1024;
+const STREAM_RECEIVE_WINDOW = 1024 * 1024;
+const CONNECTION_RECEIVE_WINDOW = 16 * 1024 * 1024;
 /** After an API server refused h2, requests use HTTP/1.1 for this long before h2 is tried again. */
 export const HTTP1_FALLBACK_MS = 10 * 60_000;
 
@@ -72,13 +72,8 @@ export interface Http2Exchange {
   readonly res: ServerResponse;
   /** The complete outbound header set, credentials included. */
   readonly headers: OutgoingHttpHeaders;
-  /** Observers of the exchange, as for an HTTP/1.1 one (ProxyService's UpstreamTaps). */
-  readonly taps?: {
-    /** The request stream, before it is ended (audit copies the request body from it). */
-    onUpstreamRequest?(body: Writable): void;
-    /** The response body and head, before the body is piped to the client. */
-    onUpstreamResponse?(body: Readable, headers: IncomingHttpHeaders): void;
-  };
+  /** Observers of the exchange, the same as for an HTTP/1.1 one. */
+  readonly taps?: UpstreamTaps;
   /** The API server could not be reached or did not answer: answer the client. */
   onError(err: Error): void;
   /** HTTP/2 is not (or not yet known to be) available: forward this request over HTTP/1.1 instead. */

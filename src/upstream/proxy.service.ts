@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import httpProxy from 'http-proxy';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SecureClientSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
-import type { BodySink } from '../audit/body-capture.js';
+import type { Duplex } from 'node:stream';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { connectionSpecificHeaders } from '../impersonation/header-policy.js';
 import { AdmissionError } from '../proxy/admission-error.js';
@@ -14,19 +13,13 @@ import { Http2Upstream, HTTP1_FALLBACK_MS } from './http2-upstream.js';
 import { UpstreamCredentialsService } from './upstream-credentials.service.js';
 import { upstreamError } from './upstream-errors.js';
 import { openUpgradeTunnel, type TunnelHooks } from './upgrade-tunnel.js';
+import type { UpstreamTaps } from './upstream-taps.js';
 
 export interface ForwardOptions {
   /** 'proxy': add the proxy's own credentials. 'client': the headers already carry the client's credential. */
   readonly credentials: 'proxy' | 'client';
   /** Observers of the exchange (audit body copies); called before any byte flows, they must not consume or delay it. */
   readonly taps?: UpstreamTaps;
-}
-
-export interface UpstreamTaps {
-  /** The request to the API server (HTTP/1.1 request or HTTP/2 stream), before the client's body is written to it. */
-  onUpstreamRequest?(body: BodySink): void;
-  /** The API server's response body and head, before the body is piped to the client. */
-  onUpstreamResponse?(body: Readable, headers: IncomingHttpHeaders): void;
 }
 
 /** A connection to the API server that has not completed within this long is refused with a prompt 503/504. */
