@@ -16,6 +16,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit, Op
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+import { RequestSlot } from '../common/request-slot.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { MetricsService } from '../health/metrics.service.js';
 import type { RequestInfo } from '../proxy/request-info.js';
@@ -69,7 +70,7 @@ interface Tracked {
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Audit');
-  private readonly tracked = new WeakMap<IncomingMessage, Tracked>();
+  private readonly tracked = new RequestSlot<IncomingMessage, Tracked>('audit');
   /** Requests with RequestReceived written and ResponseComplete not yet: completed at shutdown if still open. */
   private readonly open = new Set<IncomingMessage>();
   private backends: AuditBackend[] = [];

@@ -27,6 +27,7 @@ import type { BlockList } from 'node:net';
 import { OidcAuthenticatorService } from '../auth/oidc-authenticator.service.js';
 import { TokenReviewService } from '../auth/token-review.service.js';
 import type { UserInfo } from '../auth/user-info.js';
+import { RequestSlot } from '../common/request-slot.js';
 import { AccessLogService } from '../audit/access-log.service.js';
 import { AUDIT_ANNOTATIONS, AuditService } from '../audit/audit.service.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
@@ -56,9 +57,9 @@ export interface AdmittedRequest {
   readonly info: RequestInfo;
 }
 
-const admitted = new WeakMap<IncomingMessage, AdmittedRequest>();
+const admitted = new RequestSlot<IncomingMessage, AdmittedRequest>('admitted');
 /** Who authenticated, for auditing a request refused after authentication (e.g. a denied --as). */
-const authenticated = new WeakMap<IncomingMessage, Authentication>();
+const authenticated = new RequestSlot<IncomingMessage, Authentication>('authenticated');
 
 /** The admission result the guard stored for this request; absence is a bug and fails closed. */
 export function admittedRequest(req: IncomingMessage): AdmittedRequest {

@@ -5,6 +5,7 @@
  * every `/api/...` path was a non-resource request with the HTTP method as verb.
  */
 import type { IncomingMessage } from 'node:http';
+import { RequestSlot } from '../common/request-slot.js';
 
 export interface RequestInfo {
   readonly isResourceRequest: boolean;
@@ -124,7 +125,7 @@ export function resolveRequestInfo(method: string, rawUrl: string): RequestInfo 
   };
 }
 
-const resolved = new WeakMap<IncomingMessage, RequestInfo>();
+const resolved = new RequestSlot<IncomingMessage, RequestInfo>('requestInfo');
 
 /**
  * The request's attributes, resolved once per request: the in-flight limiter, admission, audit and metrics

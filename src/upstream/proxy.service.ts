@@ -4,6 +4,7 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerRespons
 import type { SecureClientSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { RequestSlot } from '../common/request-slot.js';
 import { PROXY_CONFIG, type ProxyConfig } from '../config/proxy-config.js';
 import { connectionSpecificHeaders } from '../impersonation/header-policy.js';
 import { AdmissionError } from '../proxy/admission-error.js';
@@ -34,8 +35,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export class ProxyService implements OnModuleDestroy {
   private readonly logger = new Logger('Upstream');
   private readonly proxy: httpProxy;
-  private readonly outbound = new WeakMap<IncomingMessage, OutgoingHttpHeaders>();
-  private readonly taps = new WeakMap<IncomingMessage, UpstreamTaps>();
+  private readonly outbound = new RequestSlot<IncomingMessage, OutgoingHttpHeaders>('outbound');
+  private readonly taps = new RequestSlot<IncomingMessage, UpstreamTaps>('taps');
   /** Set when --upstream-http2 or --upstream-http2-watches sends some requests as HTTP/2 streams. */
   private readonly http2?: Http2Upstream;
   private readonly http2Requests: boolean;
