@@ -135,6 +135,9 @@ function refusesHttp2(root: NodeJS.ErrnoException, pooled: PooledSession): boole
   return root.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' || (!pooled.connected && root.code === 'ERR_HTTP2_ERROR');
 }
 
+/** A closed stream emits no more errors; this only keeps a late one from being unhandled. */
+function ignoreError(): void {}
+
 export class Http2Upstream {
   private readonly sessions = new Set<PooledSession>();
   private http1Until = 0;
@@ -170,16 +173,9 @@ export class Http2Upstream {
     }
     this.attach(pooled);
     const timer = this.target.requestTimeoutMs > 0 ? setTimeout(() => stream.destroy(Object.assign(new Error('no response headers in time'), { code: 'UPSTREAM_HEADERS_TIMEOUT' })), this.target.requestTimeoutMs) : undefined;
-    stream.once('close', () => {
-      clearTimeout(timer);
-      this.detach(pooled);
-    });
-    x.taps?.onUpstreamRequest?.(stream);
-    if (body) x.req.pipe(stream);
-    else stream.end();
 
     let answered = false;
-    stream.on('error', (err: Error) => {
+    const onError = (err: Error): void => {
       if (answered) return; // the 'close' below cuts the client's response short
       answered = true;
       const root = rootCause(err);
@@ -189,8 +185,8 @@ export class Http2Upstream {
         return x.viaHttp1();
       }
       x.onError(root);
-    });
-    stream.once('response', (headers: Http2IncomingHeaders, _flags: number, rawHeaders: string[]) => {
+    };
+    const onResponse = (headers: Http2IncomingHeaders, _flags: number, rawHeaders: string[]): void => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
@@ -215,7 +211,23 @@ export class Http2Upstream {
         if (stream.rstCode === constants.NGHTTP2_NO_ERROR) x.res.end();
         else x.res.destroy();
       });
+    };
+    stream.on('error', onError);
+    stream.once('response', onResponse);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      this.detach(pooled);
+      // A closed stream outlives every young-generation GC until a full one (V8 keeps Node's native stream
+      // handle as a root there), and so does what it references: without this, the whole exchange
+      // (client request, response and their listeners) was promoted with every stream (bench: 8 MB per
+      // minor GC under the small-GET load, and a 40-55 ms full GC every few seconds).
+      stream.off('error', onError);
+      stream.off('response', onResponse);
+      stream.on('error', ignoreError);
     });
+    x.taps?.onUpstreamRequest?.(stream);
+    if (body) x.req.pipe(stream);
+    else stream.end();
     x.res.once('close', () => {
       if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
     });

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer as createHttpServer, get, type IncomingMessage, request, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { type ClientHttp2Stream, createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { hasRequestBody, Http2Upstream, type Http2UpstreamOptions, http1ResponseHeaders, http2RequestHeaders } from '../../../src/upstream/http2-upstream.js';
@@ -364,6 +364,37 @@ describe('ordinary requests as HTTP/2 streams', () => {
     await until('the upstream stream to be cancelled', () => up.streams[0]?.stream.rstCode === 8);
     expect(errors).toEqual([]);
     res.destroy();
+  });
+
+  it('lets go of the exchange once its stream has closed: a late error reaches no one', async () => {
+    // A closed stream outlives young-generation GCs (Node's native handle keeps it): it must not keep the
+    // client's request and response alive with it.
+    const up = await echoUpstream();
+    const upstream = watchesTo(up.port);
+    const errors: Error[] = [];
+    const streams: ClientHttp2Stream[] = [];
+    const server = createHttpServer((req, res) => {
+      upstream.forward({
+        req,
+        res,
+        headers: { authorization: 'Bearer proxy-sa' },
+        taps: { onUpstreamRequest: (stream) => streams.push(stream as unknown as ClientHttp2Stream) },
+        onError: (err) => errors.push(err),
+        viaHttp1: () => res.end('http/1.1'),
+      });
+    });
+    const port = await listen(server);
+    cleanups.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    expect(await send(port, 'GET', '')).toMatchObject({ status: 201, body: 'GET ' });
+    const stream = streams[0]!;
+    await until('the upstream stream to close', () => stream.closed && stream.listenerCount('close') === 0);
+    expect(stream.listenerCount('response')).toBe(0);
+    expect(stream.listenerCount('error')).toBe(1);
+    stream.emit('error', new Error('late'));
+    expect(errors).toEqual([]);
   });
 
   it('goes on serving other streams on the connection while a client does not read a large answer', async () => {
