@@ -93,6 +93,8 @@ interface Proxy {
   readonly url: string;
   readonly child: ChildProcess;
   readonly readyMs: number;
+  /** The ops listener (/ready, /metrics). */
+  readonly opsPort: number;
 }
 
 async function getStatus(port: number, path: string): Promise<number> {
@@ -133,10 +135,27 @@ async function startProxy(args: readonly string[], which: 'kube-oidc-proxy' | 'r
     if (performance.now() - started > 30_000) throw new Error(`proxy not ready after 30 s:\n${stderr}`);
     await sleep(5);
   }
-  return { url: `https://127.0.0.1:${securePort}`, child, readyMs: performance.now() - started };
+  return { url: `https://127.0.0.1:${securePort}`, child, readyMs: performance.now() - started, opsPort };
 }
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** Seconds kube-oidc-proxy has spent in GC pauses so far, from its own /metrics (prom-client's Node.js metrics). */
+async function gcSeconds(p: Proxy): Promise<{ minor: number; full: number }> {
+  const text = await new Promise<string>((resolve, reject) =>
+    httpRequest({ host: '127.0.0.1', port: p.opsPort, path: '/metrics' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end(),
+  );
+  const sum = (kind: string) => Number(new RegExp(`^kube_oidc_proxy_nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  // A full (mark-compact) collection runs as incremental marking steps and a final pause: both stop the proxy.
+  return { minor: sum('minor'), full: sum('major') + sum('incremental') };
+}
 
 /** User plus system CPU time of a process so far, from /proc (Linux), in seconds. */
 function cpuSeconds(pid: number): number {
@@ -177,6 +196,19 @@ async function wrkWithCpu(p: Proxy, path: string, headers: Record<string, string
   const before = cpuSeconds(p.child.pid!);
   const result = await wrk(p.url + path, 64, headers);
   return { result, cpuUs: ((cpuSeconds(p.child.pid!) - before) * 1e6) / Math.max(1, result.requests) };
+}
+
+/**
+ * `load` through kube-oidc-proxy, with the time its GC paused it per request (µs): young-generation
+ * (minor) collections, and full ones. Full GCs set the tail latency, so this tells a p99 caused by
+ * garbage from one caused by the shared machine.
+ */
+async function withGcPerRequest<T extends { result: WrkResult }>(p: Proxy, load: () => Promise<T>): Promise<T & { gcUs: { minor: number; full: number } }> {
+  const before = await gcSeconds(p);
+  const measured = await load();
+  const after = await gcSeconds(p);
+  const perRequest = (s: number) => (s * 1e6) / Math.max(1, measured.result.requests);
+  return { ...measured, gcUs: { minor: perRequest(after.minor - before.minor), full: perRequest(after.full - before.full) } };
 }
 
 /**
@@ -464,10 +496,12 @@ async function main(): Promise<void> {
       const path = '/api/v1/namespaces/default/pods/small';
       const rounds = { direct: [] as WrkResult[], proxied: [] as WrkResult[] };
       const cpuPerRequest: number[] = [];
+      const gcPerRequest: { minor: number; full: number }[] = [];
       for (let r = 0; r < opts.rounds; r++) {
         rounds.direct.push(await wrk(upstreamUrl + path, 64, auth));
-        const { result, cpuUs } = await wrkWithCpu(proxy, path, auth);
+        const { result, cpuUs, gcUs } = await withGcPerRequest(proxy, () => wrkWithCpu(proxy, path, auth));
         cpuPerRequest.push(cpuUs);
+        gcPerRequest.push(gcUs);
         rounds.proxied.push(result);
       }
       // The same load through bench/reference-proxy.ts: what Node's TLS and HTTP machinery alone costs here.
@@ -492,6 +526,8 @@ async function main(): Promise<void> {
         { scenario: 'small GET ×64', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
         // CPU the proxy process spent per request: steadier than req/s when other work shares the cores.
         { scenario: 'small GET ×64', metric: 'proxy CPU per request', unit: 'µs', proxied: median(cpuPerRequest) },
+        { scenario: 'small GET ×64', metric: 'proxy paused by minor GC, per request', unit: 'µs', proxied: median(gcPerRequest.map((g) => g.minor)) },
+        { scenario: 'small GET ×64', metric: 'proxy paused by full GC, per request', unit: 'µs', proxied: median(gcPerRequest.map((g) => g.full)) },
         { scenario: 'small GET ×64', metric: 'throughput, bare Node.js proxy (reference)', unit: 'req/s', direct: d.requestsPerSec, proxied: ref.requestsPerSec },
         { scenario: 'small GET ×64', metric: 'p99, bare Node.js proxy (reference)', unit: 'ms', direct: d.latencyMs['99'], proxied: ref.latencyMs['99']!, higherIsBetter: false },
         { scenario: 'small GET ×64', metric: 'CPU per request, bare Node.js proxy (reference)', unit: 'µs', proxied: median(referenceCpu) },
@@ -504,11 +540,13 @@ async function main(): Promise<void> {
       const direct: WrkResult[] = [];
       const proxied: WrkResult[] = [];
       const cpuPerRequest: number[] = [];
+      const gcPerRequest: { minor: number; full: number }[] = [];
       for (let r = 0; r < opts.rounds; r++) {
         direct.push((await h2load(upstreamUrl + path, 8, 8, auth)).result);
-        const { result, cpuUs } = await h2load(proxy.url + path, 8, 8, auth, proxy.child.pid);
+        const { result, cpuUs, gcUs } = await withGcPerRequest(proxy, () => h2load(proxy.url + path, 8, 8, auth, proxy.child.pid));
         proxied.push(result);
         cpuPerRequest.push(cpuUs);
+        gcPerRequest.push(gcUs);
       }
       const d = medianRound(direct, (x) => x.requestsPerSec);
       const p = medianRound(proxied, (x) => x.requestsPerSec);
@@ -518,6 +556,8 @@ async function main(): Promise<void> {
         { scenario: 'small GET, HTTP/2 8×8', metric: 'p99', unit: 'ms', direct: d.latencyMs['99'], proxied: p.latencyMs['99']!, higherIsBetter: false },
         { scenario: 'small GET, HTTP/2 8×8', metric: 'errors (all rounds)', unit: 'count', proxied: errors, target: '0', met: errors === 0 },
         { scenario: 'small GET, HTTP/2 8×8', metric: 'proxy CPU per request', unit: 'µs', proxied: median(cpuPerRequest) },
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'proxy paused by minor GC, per request', unit: 'µs', proxied: median(gcPerRequest.map((g) => g.minor)) },
+        { scenario: 'small GET, HTTP/2 8×8', metric: 'proxy paused by full GC, per request', unit: 'µs', proxied: median(gcPerRequest.map((g) => g.full)) },
       );
     }
 
