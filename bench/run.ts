@@ -143,8 +143,9 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf
 /** Seconds kube-oidc-proxy has spent in GC pauses so far, from its own /metrics (prom-client's Node.js metrics). */
 async function gcSeconds(p: Proxy): Promise<{ minor: number; full: number }> {
   const text = await (await fetch(`http://127.0.0.1:${p.opsPort}/metrics`)).text();
-  // A renamed metric must fail the scenario, not report a proxy that never collects garbage.
-  if (!text.includes('kube_oidc_proxy_nodejs_gc_duration_seconds_sum')) throw new Error('the proxy exports no nodejs_gc_duration_seconds');
+  // A renamed metric must fail the scenario, not report a proxy that never collects garbage. The TYPE line is
+  // there from the start; the samples only once a collection has been observed, which a fresh proxy may not have.
+  if (!text.includes('# TYPE kube_oidc_proxy_nodejs_gc_duration_seconds histogram')) throw new Error('the proxy exports no nodejs_gc_duration_seconds');
   const sum = (kind: string) => Number(new RegExp(`^kube_oidc_proxy_nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   // A full (mark-compact) collection runs as incremental marking steps and a final pause: both stop the proxy.
   return { minor: sum('minor'), full: sum('major') + sum('incremental') };
