@@ -153,13 +153,15 @@ function opsFromFlags(ctx: ConfigContext, securePort: number): OpsConfig {
   if (maxRequestsInflight < 0) ctx.error('--max-requests-inflight must not be negative (0 means no limit)');
   const maxMutatingRequestsInflight = flags.int('max-mutating-requests-inflight');
   if (maxMutatingRequestsInflight < 0) ctx.error('--max-mutating-requests-inflight must not be negative (0 means no limit)');
+  const streamBufferGcMiB = flags.int('stream-buffer-gc-mib');
+  if (streamBufferGcMiB < 0) ctx.error('--stream-buffer-gc-mib must not be negative (0 turns it off)');
   const verbosity = flags.int('v');
   const levelFlag = flags.string('log-level');
   let logLevel: OpsConfig['logLevel'] = 'info';
   if ((LOG_LEVELS as readonly string[]).includes(levelFlag)) logLevel = levelFlag as OpsConfig['logLevel'];
   else ctx.error(`--log-level: unknown level ${JSON.stringify(levelFlag)}; use one of ${LOG_LEVELS.join(', ')}`);
   if (!flags.isSet('log-level') && verbosity >= 4) logLevel = verbosity >= 8 ? 'trace' : 'debug';
-  return { readinessProbePort, flushIntervalMs: flags.duration('flush-interval'), shutdownGracePeriodMs, maxRequestsInflight, maxMutatingRequestsInflight, logLevel, verbosity };
+  return { readinessProbePort, flushIntervalMs: flags.duration('flush-interval'), shutdownGracePeriodMs, maxRequestsInflight, maxMutatingRequestsInflight, streamBufferGcMiB, logLevel, verbosity };
 }
 
 function warnIgnored(ctx: ConfigContext): void {

@@ -105,6 +105,8 @@ export interface OpsConfig {
   /** --max-requests-inflight / --max-mutating-requests-inflight; 0 = unlimited (inflight-limiter.ts). */
   readonly maxRequestsInflight: number;
   readonly maxMutatingRequestsInflight: number;
+  /** --stream-buffer-gc-mib: Buffer growth that triggers a young-generation GC; 0 = off (buffer-reclaimer.service.ts). */
+  readonly streamBufferGcMiB: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** klog-style -v, accepted for compatibility; without --log-level, >= 4 selects debug and >= 8 trace. */
   readonly verbosity: number;

@@ -7,6 +7,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '../auth/auth.module.js';
 import { UpstreamModule } from '../upstream/upstream.module.js';
+import { BufferReclaimerService } from './buffer-reclaimer.service.js';
 import { MetricsService } from './metrics.service.js';
 import { OpsServerService } from './ops-server.service.js';
 import { ReadinessService } from './readiness.service.js';
@@ -15,7 +16,7 @@ import { ServingStateService } from './serving-state.service.js';
 @Module({
   // terminus logs every failed check; a not-yet-ready proxy is probed every few seconds, so stay quiet.
   imports: [TerminusModule.forRoot({ logger: false }), AuthModule, UpstreamModule],
-  providers: [ServingStateService, MetricsService, ReadinessService, OpsServerService],
+  providers: [ServingStateService, MetricsService, ReadinessService, OpsServerService, BufferReclaimerService],
   exports: [ServingStateService, MetricsService, OpsServerService, ReadinessService],
 })
 export class HealthModule {}

@@ -98,6 +98,11 @@ export class MetricsService {
     labelNames: ['backend', 'reason'] as const,
     registers: [this.registry],
   });
+  private readonly bufferReclaims = new Counter({
+    name: 'kube_oidc_proxy_buffer_reclaims_total',
+    help: 'Young-generation collections run because streamed Buffer memory grew by --stream-buffer-gc-mib (src/health/buffer-reclaimer.service.ts).',
+    registers: [this.registry],
+  });
 
   constructor(auth: OidcAuthenticatorService, upstream: ProxyService) {
     new Gauge({
@@ -172,6 +177,10 @@ export class MetricsService {
 
   observeInflightRejection(requestKind: 'readOnly' | 'mutating'): void {
     this.inflightRejections.inc({ request_kind: requestKind });
+  }
+
+  observeBufferReclaim(): void {
+    this.bufferReclaims.inc();
   }
 
   observeAuditDropped(backend: 'webhook', reason: 'buffer_full' | 'send_failed', count: number): void {

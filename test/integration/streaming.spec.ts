@@ -8,7 +8,7 @@ import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { bearer, send } from './support/client.js';
 import { type Environment, startEnvironment } from './support/environment.js';
-import { waitFor } from './support/proxy-process.js';
+import { opsGet, waitFor } from './support/proxy-process.js';
 
 let env: Environment;
 beforeAll(async () => {
@@ -78,6 +78,9 @@ it('passes 512 MiB with bounded proxy memory and receives the first bytes before
   expect(upstreamSentAtFirstChunk).toBeLessThan(total / 2);
   // Never buffered: growth is a fraction of the body (what remains is V8's young generation and TLS buffers).
   expect(peak - rssBefore).toBeLessThan(128);
+  // The chunks were freed by young-generation collections (--stream-buffer-gc-mib, 16 by default), not left to full ones.
+  const reclaims = (await opsGet(env.proxy.opsPort, '/metrics')).body.split('\n').find((l) => l.startsWith('kube_oidc_proxy_buffer_reclaims_total '));
+  expect(Number(reclaims?.split(' ')[1])).toBeGreaterThan(0);
 }, 60_000);
 
 it('answers a plain GET while 600 watches hold upstream connections (no connection cap to queue behind)', async () => {
