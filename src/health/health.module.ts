@@ -1,7 +1,8 @@
 /**
  * Health: readiness, liveness and metrics on their own plain-HTTP listener. Promises that /ready follows
  * reality (issuer keys loaded, secure listener serving, not shutting down) and that /live depends on
- * nothing outside the process. Metric labels are a closed set; never users, paths or IPs.
+ * nothing outside the process. Metric labels are a closed set; never users, paths or IPs. It also keeps the
+ * process's memory healthy while bodies stream (buffer-reclaimer.service.ts, --stream-buffer-gc-mib).
  */
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
