@@ -77,10 +77,11 @@ export class BufferReclaimerService implements OnModuleInit, OnModuleDestroy {
     const thresholdMiB = this.config.ops.streamBufferGcMiB;
     if (thresholdMiB === 0) return;
     const trigger = new BufferGrowthTrigger(thresholdMiB * 1024 * 1024, () => getHeapStatistics().external_memory);
-    const gc = youngGenerationGc();
+    // Made on first use: the context costs ~2 ms and some heap, which a proxy that never streams need not pay.
+    let gc: (() => void) | undefined;
     this.timer = setInterval(() => {
       if (!trigger.due()) return;
-      gc();
+      (gc ??= youngGenerationGc())();
       trigger.collected();
       this.metrics.observeBufferReclaim();
     }, CHECK_INTERVAL_MS);
